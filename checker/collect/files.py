@@ -1,0 +1,243 @@
+"""Offline inputs: rdsiam snapshots and raw AWS CLI JSON outputs, detected by content.
+
+Each file becomes one or more fragments (a section of data for an account and Region, where
+known); ``merge`` places them into one snapshot document, resolving what a file could not say
+about itself (which account a ``describe-certificates`` output belongs to, which database uses a
+parameter group) from the other inputs or from ``--account`` / ``--region``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checker import contract
+from checker.errors import InputError
+from checker.model.report import InputFile
+
+# Raw AWS CLI outputs: top-level key -> (kind, schema definition of its items, snapshot section).
+CLI_LISTS = {
+    "DBInstances": ("describe-db-instances", "DBInstance", "DBInstances"),
+    "DBClusters": ("describe-db-clusters", "DBCluster", "DBClusters"),
+    "DBProxies": ("describe-db-proxies", "DBProxy", "DBProxies"),
+    "Targets": ("describe-db-proxy-targets", "DBProxyTarget", "DBProxyTargets"),
+    "Certificates": ("describe-certificates", "Certificate", "Certificates"),
+    "OrderableDBInstanceOptions": (
+        "describe-orderable-db-instance-options", "OrderableDBInstanceOption",
+        "OrderableDBInstanceOptions",
+    ),
+    "Parameters": ("describe-db-parameters", "Parameter", "Parameters"),
+}
+IAM_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+ARN_FIELD = {"DBInstances": "DBInstanceArn", "DBClusters": "DBClusterArn",
+             "DBProxies": "DBProxyArn", "Certificates": "CertificateArn",
+             "DBProxyTargets": "TargetArn"}
+ITEM_KEY = {"DBInstances": "DBInstanceIdentifier", "DBClusters": "DBClusterIdentifier",
+            "DBProxies": "DBProxyName", "Certificates": "CertificateIdentifier"}
+_ARN = re.compile(r"^arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:")
+_AZ = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
+
+
+@dataclass
+class Fragment:
+    """Data one file contributes: a section for an account and Region, either maybe unknown."""
+
+    path: str
+    section: str
+    payload: Any
+    account_id: str | None = None
+    partition: str | None = None
+    region: str | None = None
+    name: str | None = None  # parameter group or proxy name, from the file name
+
+
+@dataclass
+class Loaded:
+    """Every fragment of every input, and the input files with their hashes."""
+
+    fragments: list[Fragment] = field(default_factory=list)
+    inputs: list[InputFile] = field(default_factory=list)
+    snapshots: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def iter_files(paths: Sequence[str]) -> Iterator[tuple[str, bool]]:
+    """(file, given explicitly) for every path; directories are walked, hidden entries skipped."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = False
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        found = True
+                        yield os.path.join(root, name), False
+            if not found:
+                raise InputError(raw, "directory holds no input files")
+        elif path.exists():
+            yield raw, True
+        else:
+            raise InputError(raw, "no such file or directory")
+
+
+def read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+def parse_json(path: str, data: bytes) -> Any:
+    """The JSON document, or an InputError with the line and column of the mistake."""
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError:
+        raise InputError(path, "not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"invalid JSON: {exc.msg}",
+                         f"line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise InputError(path, "invalid JSON: nested too deeply") from None
+
+
+def looks_like_json(data: bytes) -> bool:
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head[:1] in (b"{", b"[")
+
+
+def load(paths: Sequence[str]) -> Loaded:
+    """Read and classify every input; raise InputError on the first bad one."""
+    out = Loaded()
+    for path, explicit in iter_files(paths):
+        data = read(path)
+        if not looks_like_json(data):
+            if explicit:
+                raise InputError(path, "not a recognized input (expected an rdsiam snapshot or"
+                                 " AWS CLI JSON output)")
+            out.notes.append(f"{path}: skipped, not a JSON input")
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        doc = parse_json(path, data)  # json.loads(bytes) detects the encoding and a BOM
+        del data
+        kind = classify(path, doc, out)
+        if kind is None:
+            if explicit:
+                raise InputError(path, "not a recognized input (expected an rdsiam snapshot or"
+                                 " AWS CLI JSON output)")
+            out.notes.append(f"{path}: skipped, not a recognized JSON input")
+            continue
+        out.inputs.append(InputFile(path, kind, digest))
+    if not out.inputs:
+        raise InputError(", ".join(paths), "no recognized inputs")
+    return out
+
+
+def _validate(path: str, doc: Any, validator: Any) -> None:
+    if validator.is_valid(doc):
+        return
+    from jsonschema.exceptions import best_match
+
+    err = best_match(validator.iter_errors(doc))
+    raise InputError(path, err.message, err.json_path)
+
+
+def classify(path: str, doc: Any, out: Loaded) -> str | None:
+    """Recognize ``doc``, validate it, and add its fragments to ``out``; None if unknown."""
+    if not isinstance(doc, dict):
+        return None
+    fmt = doc.get("format")
+    if fmt == "rdsiam-snapshot":
+        _validate(path, doc, contract.validator("snapshot.schema.json"))
+        out.snapshots.append((path, doc))
+        return "snapshot"
+    if fmt == "rdsiam-report":
+        raise InputError(path, "this is an rdsiam report, not an input; check the snapshot it"
+                         " was made from")
+    if "EngineDefaults" in doc and isinstance(doc["EngineDefaults"], dict):
+        defaults = doc["EngineDefaults"]
+        family = defaults.get("DBParameterGroupFamily")
+        if not isinstance(family, str):
+            raise InputError(path, "EngineDefaults has no DBParameterGroupFamily",
+                             "$.EngineDefaults")
+        wrapped = {"Parameters": defaults.get("Parameters", [])}
+        _validate(path, wrapped, contract.validator("snapshot.schema.json", "Parameter",
+                                                    "Parameters"))
+        out.fragments.append(Fragment(path, "EngineDefaults", wrapped["Parameters"], name=family))
+        return "describe-engine-default-parameters"
+    if any(k in doc for k in IAM_KEYS) and all(isinstance(doc.get(k, []), list) for k in IAM_KEYS):
+        account, partition = _iam_owner(doc)
+        iam = {k: doc.get(k, []) for k in IAM_KEYS}
+        out.fragments.append(Fragment(path, "iam", iam, account, partition))
+        return "get-account-authorization-details"
+    for key, (kind, definition, section) in CLI_LISTS.items():
+        if key in doc and isinstance(doc[key], list):
+            _validate(path, doc, contract.validator("snapshot.schema.json", definition, key))
+            _cli_fragments(path, doc[key], section, out)
+            return kind
+    return None
+
+
+def _iam_owner(doc: dict[str, Any]) -> tuple[str | None, str | None]:
+    for key in IAM_KEYS:
+        for item in doc.get(key, []):
+            parsed = parse_arn(item.get("Arn") if isinstance(item, dict) else None)
+            if parsed and parsed[2]:
+                return parsed[2], parsed[0]
+    return None, None
+
+
+def parse_arn(arn: Any) -> tuple[str, str, str | None] | None:
+    """(partition, Region, account) of an ARN; Region may be '' and account None."""
+    if not isinstance(arn, str):
+        return None
+    match = _ARN.match(arn)
+    if not match:
+        return None
+    return match.group(1), match.group(3), match.group(4)
+
+
+def _cli_fragments(path: str, items: list[Any], section: str, out: Loaded) -> None:
+    name = Path(path).stem
+    if section == "Parameters":
+        out.fragments.append(Fragment(path, "Parameters", items, name=name))
+        return
+    if section == "DBProxyTargets":
+        scope = _scope_of(items[0], section) if items else (None, None, None)
+        out.fragments.append(Fragment(path, section, items, *scope, name=name))
+        return
+    groups: dict[tuple[str | None, str | None, str | None], list[Any]] = {}
+    for item in items:
+        groups.setdefault(_scope_of(item, section), []).append(item)
+    if not items:
+        groups[(None, None, None)] = []
+    for (account, partition, region), members in groups.items():
+        out.fragments.append(Fragment(path, section, members, account, partition, region))
+
+
+def _scope_of(item: dict[str, Any], section: str) -> tuple[str | None, str | None, str | None]:
+    """(account, partition, Region) of an AWS item, from its ARN or Availability Zone."""
+    parsed = parse_arn(item.get(ARN_FIELD.get(section, ""), None))
+    if parsed:
+        partition, region, account = parsed
+        return account, partition, region or None
+    zone = item.get("AvailabilityZone")
+    if section == "OrderableDBInstanceOptions":
+        zones = item.get("AvailabilityZones") or []
+        zone = zones[0].get("Name") if zones and isinstance(zones[0], dict) else None
+    match = _AZ.match(zone) if isinstance(zone, str) else None
+    return None, None, match.group(1) if match else None
+
+
+def note(lines: Iterable[str]) -> None:
+    """Print informational notes on stderr (never on stdout, which may carry a report)."""
+    for line in lines:
+        print(f"rdsiam: {line}", file=sys.stderr)

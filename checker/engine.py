@@ -1,0 +1,152 @@
+"""run(snapshot, rules, now) -> Report: every rule over the snapshot, crash-isolated.
+
+The engine knows no specific rule. Besides running them it turns sections that were not
+collected, or whose collection failed, into ``error`` findings for the rules that read them,
+gives every finding a stable id and sorts the findings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+
+from checker.context import Context, Settings
+from checker.model.report import InputFile, Report
+from checker.model.snapshot import Region, Snapshot
+from checker.rule import Finding, Resource, Rule, Severity, Status
+
+# uuid5 namespace of finding ids; fixed forever so ids stay stable across versions.
+FINDING_NAMESPACE = uuid.UUID("6f1c3a52-8d1e-5b7a-9c40-2f5e7d4b1a90")
+
+# Sections that list the resources rules iterate over: when one is missing or failed in a
+# Region, the rules reading it could not look there at all. Other sections (parameter groups,
+# proxy targets, certificates, ...) are looked up per resource, and the rule reports the gap
+# on that resource.
+ENUMERATING = {
+    "DBInstances": ("db_instances", "AWS::RDS::DBInstance"),
+    "DBClusters": ("db_clusters", "AWS::RDS::DBCluster"),
+    "DBProxies": ("db_proxies", "AWS::RDS::DBProxy"),
+}
+RULE_RESOURCE = "rdsiam::Rule"
+
+
+def run(
+    snapshot: Snapshot,
+    rules: Sequence[type[Rule]],
+    *,
+    now: datetime,
+    settings: Settings | None = None,
+    inputs: Iterable[InputFile] = (),
+    severity_overrides: Mapping[str, Severity] | None = None,
+) -> Report:
+    """Evaluate ``rules`` on ``snapshot`` at time ``now``."""
+    ctx = Context(snapshot, now, settings or Settings())
+    findings: list[Finding] = []
+    for rule_cls in rules:
+        rule = rule_cls()
+        findings.extend(_coverage_errors(rule, snapshot, ctx))
+        try:
+            for finding in rule.evaluate(snapshot, ctx):
+                findings.append(finding)
+        except Exception as exc:  # isolate: one error finding, the run goes on
+            findings.append(rule.error(
+                Resource(RULE_RESOURCE, rule.id),
+                f"rule {rule.id} stopped with {type(exc).__name__}: {exc}; its results are"
+                " incomplete",
+                key="crash",
+            ))
+    overrides = severity_overrides or {}
+    for finding in findings:
+        if finding.rule_id in overrides:
+            finding.severity = overrides[finding.rule_id]
+    _assign_ids(findings)
+    findings.sort(key=lambda f: f.sort_key)
+    accounts = sorted({a.account_id for a in snapshot.accounts})
+    regions = sorted({r.region for _, r in snapshot.regions()})
+    return Report(
+        generated_at=now,
+        rules=list(rules),
+        findings=findings,
+        inputs=list(inputs),
+        accounts=accounts,
+        regions=regions,
+        collection_errors=[e.model_dump(exclude_none=True) for e in snapshot.errors],
+    )
+
+
+def _scopes(snapshot: Snapshot) -> Iterator[tuple[str | None, str | None, Region | None]]:
+    """Every (account, Region) the snapshot covers or an error names, with its Region data."""
+    seen: set[tuple[str | None, str | None]] = set()
+    for account, region in snapshot.regions():
+        seen.add((account.account_id, region.region))
+        yield account.account_id, region.region, region
+    for err in snapshot.errors:
+        if err.region is None:
+            if not any(a == err.account_id for a, _ in seen):
+                key = (err.account_id, None)
+                if key not in seen:
+                    seen.add(key)
+                    yield err.account_id, None, None
+            continue
+        key = (err.account_id, err.region)
+        if key not in seen:
+            seen.add(key)
+            yield err.account_id, err.region, None
+
+
+def _coverage_errors(rule: Rule, snapshot: Snapshot, ctx: Context) -> Iterator[Finding]:
+    """One finding per Region where a section the rule enumerates is missing or failed."""
+    sections = [s for s in rule.reads if s in ENUMERATING]
+    if not sections:
+        return
+    for account_id, region_name, region in _scopes(snapshot):
+        for section in sections:
+            attr, rtype = ENUMERATING[section]
+            missing = region is None or getattr(region, attr) is None
+            errors = ctx.errors_for(account_id, region_name, section)
+            if not missing and not errors:
+                continue
+            where = f"{region_name or 'all Regions'} of account {account_id or '(unknown)'}"
+            resource = Resource(rtype, region_name or "*", None, account_id, region_name)
+            evidence = {"section": section,
+                        "errors": [e.model_dump(exclude_none=True) for e in errors]}
+            if errors:
+                codes = ", ".join(sorted({f"{e.operation or 'collection'}: {e.code}"
+                                          for e in errors}))
+                yield rule.error(resource, f"{section} could not be collected in {where}"
+                                 f" ({codes}); {rule.id} could not look there", evidence,
+                                 key=section)
+            elif ctx.is_iac:
+                yield rule.not_applicable(resource, f"{section} cannot be known from a template"
+                                          f" in {where}", evidence, key=section)
+            else:
+                yield rule.error(resource, f"{section} was not collected in {where}; {rule.id}"
+                                 " could not look there", evidence, key=section)
+
+
+def _assign_ids(findings: list[Finding]) -> None:
+    seen: dict[str, int] = {}
+    for f in findings:
+        r = f.resource
+        target = r.arn or f"{r.type}:{r.account_id}:{r.region}:{r.id}"
+        base = f"{f.rule_id}|{target}|{f.subject}"
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        name = base if count == 0 else f"{base}#{count}"
+        f.id = str(uuid.uuid5(FINDING_NAMESPACE, name))
+
+
+def exit_code(report: Report, fail_on: str) -> int:
+    """0 clean, 1 a failure at or above ``fail_on``, 3 no such failure but errors."""
+    threshold = None if fail_on == "never" else Severity(fail_on).rank
+    failed = any(
+        f.status is Status.FAIL and f.waiver is None and threshold is not None
+        and f.severity.rank >= threshold
+        for f in report.findings
+    )
+    if failed:
+        return 1
+    if report.collection_errors or any(f.status is Status.ERROR for f in report.findings):
+        return 3
+    return 0

@@ -1,0 +1,91 @@
+"""The report: what was checked, on what input, with which result (CONTRACTS section 3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from checker import __version__
+from checker.rule import Finding, Rule, Status
+
+REPORT_FORMAT = "rdsiam-report"
+REPORT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    path: str
+    kind: str
+    sha256: str
+
+
+@dataclass
+class Report:
+    generated_at: datetime
+    rules: list[type[Rule]]
+    findings: list[Finding]
+    inputs: list[InputFile] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    collection_errors: list[dict[str, Any]] = field(default_factory=list)
+    tool_version: str = __version__
+
+    def summary(self) -> dict[str, int]:
+        """Count of findings by status (every status present, zeros included)."""
+        counts = {s.value: 0 for s in Status}
+        for finding in self.findings:
+            counts[finding.status.value] += 1
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report document."""
+        return {
+            "format": REPORT_FORMAT,
+            "version": REPORT_VERSION,
+            "tool": {"name": "rdsiam", "version": self.tool_version},
+            "generated_at": iso(self.generated_at),
+            "inputs": [{"path": i.path, "kind": i.kind, "sha256": i.sha256} for i in self.inputs],
+            "coverage": {
+                "accounts": self.accounts,
+                "regions": self.regions,
+                "errors": self.collection_errors,
+            },
+            "summary": self.summary(),
+            "rules": [rule_dict(r) for r in self.rules],
+            "findings": [finding_dict(f) for f in self.findings],
+        }
+
+
+def iso(value: datetime) -> str:
+    """UTC ISO 8601 with a Z."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def rule_dict(rule: type[Rule]) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "title": rule.title(),
+        "severity": rule.severity.value,
+        "resource_types": list(rule.resource_types()),
+        "controls": list(rule.controls),
+        "source_url": rule.source_url,
+    }
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    r = f.resource
+    return {
+        "id": f.id,
+        "rule_id": f.rule_id,
+        "status": f.status.value,
+        "severity": f.severity.value,
+        "resource": {"type": r.type, "id": r.id, "arn": r.arn, "account_id": r.account_id,
+                     "region": r.region},
+        "message": f.message,
+        "evidence": f.evidence,
+        "location": None if f.location is None else {"path": f.location.path,
+                                                     "line": f.location.line},
+        "waiver": f.waiver,
+    }

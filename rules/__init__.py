@@ -1,0 +1,38 @@
+"""The rule catalog. ``ALL_RULES`` is explicit and sorted by id; a test walks this package and
+fails on any rule class missing from it."""
+
+from __future__ import annotations
+
+from checker.rule import Rule
+from rules.auth_mode import (
+    ClusterIamAuthEnabled,
+    IamAuthErrorLogExported,
+    InstanceIamAuthEnabled,
+    ProxyIamTargetsIamEnabled,
+    ProxyRequiresIam,
+)
+from rules.engine_support import IamAuthOnSupportedEngine, IamAuthVersionSupported
+from rules.exclusivity import PostgresIamKerberosExclusive
+from rules.transport import (
+    CertificateValid,
+    MinimumTlsVersion,
+    MysqlRequireSecureTransport,
+    PostgresForceSsl,
+    ProxyRequiresTls,
+)
+
+ALL_RULES: tuple[type[Rule], ...] = (
+    InstanceIamAuthEnabled,
+    ClusterIamAuthEnabled,
+    ProxyRequiresIam,
+    ProxyIamTargetsIamEnabled,
+    IamAuthErrorLogExported,
+    IamAuthOnSupportedEngine,
+    IamAuthVersionSupported,
+    PostgresForceSsl,
+    MysqlRequireSecureTransport,
+    MinimumTlsVersion,
+    CertificateValid,
+    ProxyRequiresTls,
+    PostgresIamKerberosExclusive,
+)
