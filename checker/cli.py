@@ -25,32 +25,62 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     from checker.report import FORMATS
 
-    parser = _Parser(prog="rdsiam", description="Compliance checker for IAM database"
-                     " authentication on Amazon RDS and Aurora.")
+    parser = _Parser(
+        prog="rdsiam",
+        description="Compliance checker for IAM database authentication on Amazon RDS and Aurora.",
+    )
     parser.add_argument("--version", action="version", version=f"rdsiam {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    check = sub.add_parser("check", help="evaluate snapshots and AWS CLI JSON outputs offline",
-                           description="Evaluate exported state offline: rdsiam snapshots and"
-                           " raw AWS CLI JSON outputs, or directories of them.")
+    check = sub.add_parser(
+        "check",
+        help="evaluate snapshots and AWS CLI JSON outputs offline",
+        description="Evaluate exported state offline: rdsiam snapshots and"
+        " raw AWS CLI JSON outputs, or directories of them.",
+    )
     check.add_argument("paths", nargs="+", metavar="PATH")
     check.add_argument("--format", choices=FORMATS, default="text")
-    check.add_argument("--output", "-o", metavar="FILE", help="write the report here"
-                       " (atomically) instead of standard output")
-    check.add_argument("--fail-on", choices=FAIL_ON, default="low",
-                       help="lowest severity whose failures give exit code 1 (default: low)")
-    check.add_argument("--select", action="append", metavar="IDS",
-                       help="only these rule ids or prefixes (comma-separated; RIA4 = all 4xx)")
-    check.add_argument("--ignore", action="append", metavar="IDS",
-                       help="skip these rule ids or prefixes")
-    check.add_argument("--as-of", metavar="TIME", help="evaluation time (ISO 8601), for"
-                       " reproducible reports; default: now")
+    check.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write the report here (atomically) instead of standard output",
+    )
+    check.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default="low",
+        help="lowest severity whose failures give exit code 1 (default: low)",
+    )
+    check.add_argument(
+        "--select",
+        action="append",
+        metavar="IDS",
+        help="only these rule ids or prefixes (comma-separated; RIA4 = all 4xx)",
+    )
+    check.add_argument(
+        "--ignore", action="append", metavar="IDS", help="skip these rule ids or prefixes"
+    )
+    check.add_argument(
+        "--as-of",
+        metavar="TIME",
+        help="evaluation time (ISO 8601), for reproducible reports; default: now",
+    )
     check.add_argument("--account", metavar="ID", help="account of inputs that do not name one")
     check.add_argument("--region", metavar="REGION", help="Region of inputs that do not name one")
-    check.add_argument("--cert-warning-days", type=int, default=30, metavar="N",
-                       help="fail certificates expiring within N days (default 30)")
-    check.add_argument("--all", action="store_true", dest="show_all",
-                       help="text format: list passes and not-applicable findings too")
+    check.add_argument(
+        "--cert-warning-days",
+        type=int,
+        default=30,
+        metavar="N",
+        help="fail certificates expiring within N days (default 30)",
+    )
+    check.add_argument(
+        "--all",
+        action="store_true",
+        dest="show_all",
+        help="text format: list passes and not-applicable findings too",
+    )
 
     rules = sub.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("text", "json"), default="text")
@@ -102,14 +132,20 @@ def _check(args: argparse.Namespace) -> int:
     now = _as_of(args.as_of)
     if args.cert_warning_days < 0:
         raise UsageError("--cert-warning-days must be 0 or more")
-    rules = registry.select(registry.all_rules(), registry.parse_codes(args.select),
-                            registry.parse_codes(args.ignore))
+    rules = registry.select(
+        registry.all_rules(), registry.parse_codes(args.select), registry.parse_codes(args.ignore)
+    )
     if args.output:
         _refuse_overwriting_input(args.output, args.paths)
     inputs = load_snapshot(args.paths, account=args.account, region=args.region)
     files.note(inputs.notes)
-    report = run(inputs.snapshot, rules, now=now, inputs=inputs.files,
-                 settings=Settings(cert_warning_days=args.cert_warning_days))
+    report = run(
+        inputs.snapshot,
+        rules,
+        now=now,
+        inputs=inputs.files,
+        settings=Settings(cert_warning_days=args.cert_warning_days),
+    )
     to_terminal = not args.output and sys.stdout.isatty()
     colour = to_terminal and "NO_COLOR" not in os.environ
     content = renderer(args.format)(report, colour=colour, show_all=args.show_all)
@@ -125,8 +161,10 @@ def _refuse_overwriting_input(output: str, paths: Sequence[str]) -> None:
     for path in paths:
         real = os.path.realpath(path)
         if target == real or (os.path.isdir(real) and target.startswith(real + os.sep)):
-            raise UsageError(f"--output {output} would overwrite or land among the inputs"
-                             f" ({path}); write the report elsewhere")
+            raise UsageError(
+                f"--output {output} would overwrite or land among the inputs"
+                f" ({path}); write the report elsewhere"
+            )
 
 
 def _rules(args: argparse.Namespace) -> int:

@@ -132,7 +132,11 @@ class Context:
         operations = SECTION_OPERATIONS.get(section, frozenset())
         out = []
         for err in self.snapshot.errors:
-            if err.account_id is not None and account_id is not None and err.account_id != account_id:
+            if (
+                err.account_id is not None
+                and account_id is not None
+                and err.account_id != account_id
+            ):
                 continue
             if err.region is not None and region is not None and err.region != region:
                 continue
@@ -153,7 +157,9 @@ class Context:
         outposts = isinstance(db, DBInstance) and on_outposts(db)
         return support.engine_support(db.engine, engine_mode=mode, outposts=outposts)
 
-    def iam_support(self, db: DBInstance | DBCluster, *, with_class: bool = True) -> support.Support:
+    def iam_support(
+        self, db: DBInstance | DBCluster, *, with_class: bool = True
+    ) -> support.Support:
         """Support for IAM DB auth of this engine, version, Region (and instance class).
 
         A live ``OrderableDBInstanceOptions`` answer for the same engine, version (and class)
@@ -186,7 +192,9 @@ class Context:
         ]
         if not answers:
             return None
-        what = f"{db.engine} {db.engine_version}" + (f" on {instance_class}" if instance_class else "")
+        what = f"{db.engine} {db.engine_version}" + (
+            f" on {instance_class}" if instance_class else ""
+        )
         if any(answers):
             return support.Support(
                 support.Verdict.SUPPORTED,
@@ -229,48 +237,75 @@ class Context:
             section = "DBParameterGroups"
         kind = "DB cluster parameter group" if cluster_level else "DB parameter group"
         if group is None:
-            return Effective(name, None, f"the resource names no {kind}", None,
-                             error=f"the {kind} of '{db.id}' is not in the snapshot",
-                             group_missing=True)
+            return Effective(
+                name,
+                None,
+                f"the resource names no {kind}",
+                None,
+                error=f"the {kind} of '{db.id}' is not in the snapshot",
+                group_missing=True,
+            )
         items = groups.get(group) if groups is not None else None
         if items is not None:
             param = self._find(items, name)
             if param is not None and param.value is not None:
                 return Effective(
-                    name, param.value, f"{kind} '{group}' (Source={param.source or 'unknown'})",
-                    group, explicit=param.source != "engine-default", pending_reboot=pending,
+                    name,
+                    param.value,
+                    f"{kind} '{group}' (Source={param.source or 'unknown'})",
+                    group,
+                    explicit=param.source != "engine-default",
+                    pending_reboot=pending,
                 )
             return self._default(db, name, group, cluster_level, f"not set in {kind} '{group}'")
         if group.startswith("default."):
-            return self._default(db, name, group, cluster_level,
-                                 f"default {kind} '{group}' not in the snapshot")
+            return self._default(
+                db, name, group, cluster_level, f"default {kind} '{group}' not in the snapshot"
+            )
         errors = self.errors_for(db.scope.account_id, db.scope.region, section, group)
         why = f"; collection failed: {errors[0].code}" if errors else ""
-        return Effective(name, None, f"{kind} '{group}' not in the snapshot", group,
-                         error=f"{kind} '{group}' is not in the snapshot{why}",
-                         group_missing=True)
+        return Effective(
+            name,
+            None,
+            f"{kind} '{group}' not in the snapshot",
+            group,
+            error=f"{kind} '{group}' is not in the snapshot{why}",
+            group_missing=True,
+        )
 
     def _default(
         self, db: DBInstance | DBCluster, name: str, group: str, cluster_level: bool, why: str
     ) -> Effective:
         region = self.region(db.scope)
-        family = group[len("default."):] if group.startswith("default.") else None
+        family = group[len("default.") :] if group.startswith("default.") else None
         family = family or parameter_group_family(db.engine, db.engine_version)
         defaults = None
         if region is not None:
-            defaults = (region.engine_default_cluster_parameters if cluster_level
-                        else region.engine_default_parameters)
+            defaults = (
+                region.engine_default_cluster_parameters
+                if cluster_level
+                else region.engine_default_parameters
+            )
         if defaults is not None and family in defaults:
             param = self._find(defaults[family], name)
             if param is not None and param.value is not None:
-                return Effective(name, param.value,
-                                 f"{why}; engine default of {family} from the snapshot", group)
+                return Effective(
+                    name, param.value, f"{why}; engine default of {family} from the snapshot", group
+                )
         documented = parameters.documented_default(db.engine, db.engine_version, name)
         if documented.known:
-            return Effective(name, documented.value, f"{why}; {documented.note}", group,
-                             source_url=documented.source)
+            return Effective(
+                name,
+                documented.value,
+                f"{why}; {documented.note}",
+                group,
+                source_url=documented.source,
+            )
         return Effective(
-            name, None, f"{why}; {documented.note}", group,
+            name,
+            None,
+            f"{why}; {documented.note}",
+            group,
             error=f"{name} is {why} and {documented.note}; collect the engine defaults"
             f" (DescribeEngineDefault{'Cluster' if cluster_level else ''}Parameters) or set it"
             " explicitly",
@@ -291,7 +326,7 @@ class Context:
     def ca_valid_till(self, scope: Scope, ca_id: str) -> tuple[datetime | None, str]:
         """When the CA ``ca_id`` expires, and where that comes from."""
         region = self.region(scope)
-        for cert in (region.certificates if region and region.certificates else ()):
+        for cert in region.certificates if region and region.certificates else ():
             if cert.id.lower() == ca_id.lower() and cert.valid_till is not None:
                 return cert.valid_till, "DescribeCertificates"
         known = certificates.CERTIFICATE_AUTHORITIES.get(ca_id.lower())

@@ -39,8 +39,9 @@ def index_page(rules: Sequence[type[Rule]]) -> str:
         "|---|---|---|---|",
     ]
     for rule in rules:
-        lines.append(f"| [{rule.id}]({rule.id}.md) | {rule.name} | {rule.severity.value} |"
-                     f" {rule.title()} |")
+        lines.append(
+            f"| [{rule.id}]({rule.id}.md) | {rule.name} | {rule.severity.value} | {rule.title()} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -50,12 +50,14 @@ def run(
             for finding in rule.evaluate(snapshot, ctx):
                 findings.append(finding)
         except Exception as exc:  # isolate: one error finding, the run goes on
-            findings.append(rule.error(
-                Resource(RULE_RESOURCE, rule.id),
-                f"rule {rule.id} stopped with {type(exc).__name__}: {exc}; its results are"
-                " incomplete",
-                key="crash",
-            ))
+            findings.append(
+                rule.error(
+                    Resource(RULE_RESOURCE, rule.id),
+                    f"rule {rule.id} stopped with {type(exc).__name__}: {exc}; its results are"
+                    " incomplete",
+                    key="crash",
+                )
+            )
     overrides = severity_overrides or {}
     for finding in findings:
         if finding.rule_id in overrides:
@@ -89,9 +91,9 @@ def _scopes(snapshot: Snapshot) -> Iterator[tuple[str | None, str | None, Region
                     seen.add(key)
                     yield err.account_id, None, None
             continue
-        key = (err.account_id, err.region)
-        if key not in seen:
-            seen.add(key)
+        scope = (err.account_id, err.region)
+        if scope not in seen:
+            seen.add(scope)
             yield err.account_id, err.region, None
 
 
@@ -109,20 +111,35 @@ def _coverage_errors(rule: Rule, snapshot: Snapshot, ctx: Context) -> Iterator[F
                 continue
             where = f"{region_name or 'all Regions'} of account {account_id or '(unknown)'}"
             resource = Resource(rtype, region_name or "*", None, account_id, region_name)
-            evidence = {"section": section,
-                        "errors": [e.model_dump(exclude_none=True) for e in errors]}
+            evidence = {
+                "section": section,
+                "errors": [e.model_dump(exclude_none=True) for e in errors],
+            }
             if errors:
-                codes = ", ".join(sorted({f"{e.operation or 'collection'}: {e.code}"
-                                          for e in errors}))
-                yield rule.error(resource, f"{section} could not be collected in {where}"
-                                 f" ({codes}); {rule.id} could not look there", evidence,
-                                 key=section)
+                codes = ", ".join(
+                    sorted({f"{e.operation or 'collection'}: {e.code}" for e in errors})
+                )
+                yield rule.error(
+                    resource,
+                    f"{section} could not be collected in {where}"
+                    f" ({codes}); {rule.id} could not look there",
+                    evidence,
+                    key=section,
+                )
             elif ctx.is_iac:
-                yield rule.not_applicable(resource, f"{section} cannot be known from a template"
-                                          f" in {where}", evidence, key=section)
+                yield rule.not_applicable(
+                    resource,
+                    f"{section} cannot be known from a template in {where}",
+                    evidence,
+                    key=section,
+                )
             else:
-                yield rule.error(resource, f"{section} was not collected in {where}; {rule.id}"
-                                 " could not look there", evidence, key=section)
+                yield rule.error(
+                    resource,
+                    f"{section} was not collected in {where}; {rule.id} could not look there",
+                    evidence,
+                    key=section,
+                )
 
 
 def _assign_ids(findings: list[Finding]) -> None:
@@ -141,7 +158,9 @@ def exit_code(report: Report, fail_on: str) -> int:
     """0 clean, 1 a failure at or above ``fail_on``, 3 no such failure but errors."""
     threshold = None if fail_on == "never" else Severity(fail_on).rank
     failed = any(
-        f.status is Status.FAIL and f.waiver is None and threshold is not None
+        f.status is Status.FAIL
+        and f.waiver is None
+        and threshold is not None
         and f.severity.rank >= threshold
         for f in report.findings
     )

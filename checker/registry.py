@@ -31,7 +31,9 @@ def parse_codes(values: Iterable[str] | None) -> list[str]:
             if not code:
                 continue
             if not _CODE.match(code):
-                raise UsageError(f"'{part.strip()}' is not a rule id or prefix (like RIA101 or RIA4)")
+                raise UsageError(
+                    f"'{part.strip()}' is not a rule id or prefix (like RIA101 or RIA4)"
+                )
             codes.append(code)
     return codes
 

@@ -34,7 +34,11 @@ class Severity(enum.Enum):
 
 
 _SEVERITY_RANK = {
-    Severity.CRITICAL: 5, Severity.HIGH: 4, Severity.MEDIUM: 3, Severity.LOW: 2, Severity.INFO: 1,
+    Severity.CRITICAL: 5,
+    Severity.HIGH: 4,
+    Severity.MEDIUM: 3,
+    Severity.LOW: 2,
+    Severity.INFO: 1,
 }
 
 
@@ -171,25 +175,41 @@ class Rule:
         )
 
     def passed(
-        self, subject: Subject, message: str, evidence: Mapping[str, Any] | None = None,
-        *, key: str = "",
+        self,
+        subject: Subject,
+        message: str,
+        evidence: Mapping[str, Any] | None = None,
+        *,
+        key: str = "",
     ) -> Finding:
         return self._finding(Status.PASS, subject, message, evidence, key)
 
     def failed(
-        self, subject: Subject, message: str, evidence: Mapping[str, Any] | None = None,
-        *, key: str = "",
+        self,
+        subject: Subject,
+        message: str,
+        evidence: Mapping[str, Any] | None = None,
+        *,
+        key: str = "",
     ) -> Finding:
         return self._finding(Status.FAIL, subject, message, evidence, key)
 
     def not_applicable(
-        self, subject: Subject, reason: str, evidence: Mapping[str, Any] | None = None,
-        *, key: str = "",
+        self,
+        subject: Subject,
+        reason: str,
+        evidence: Mapping[str, Any] | None = None,
+        *,
+        key: str = "",
     ) -> Finding:
         return self._finding(Status.NOT_APPLICABLE, subject, reason, evidence, key)
 
     def error(
-        self, subject: Subject, message: str, evidence: Mapping[str, Any] | None = None,
-        *, key: str = "",
+        self,
+        subject: Subject,
+        message: str,
+        evidence: Mapping[str, Any] | None = None,
+        *,
+        key: str = "",
     ) -> Finding:
         return self._finding(Status.ERROR, subject, message, evidence, key)

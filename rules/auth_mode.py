@@ -24,9 +24,7 @@ AURORA_IAM_DOC = (
 CONTROLS_DOC = "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html"
 PROXY_DOC = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy-connecting.html"
 PROXY_API = "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBProxy.html"
-TROUBLESHOOTING_DOC = (
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.Troubleshooting.html"
-)
+TROUBLESHOOTING_DOC = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.Troubleshooting.html"
 
 
 class InstanceIamAuthEnabled(Rule):
@@ -76,19 +74,26 @@ class InstanceIamAuthEnabled(Rule):
             if db.cluster_id:
                 yield self.not_applicable(db, member_reason(db, ctx))
             elif support.unsupported:
-                yield self.not_applicable(db, f"{support.reason}; see RIA201/RIA202",
-                                          {"source": support.source})
+                yield self.not_applicable(
+                    db, f"{support.reason}; see RIA201/RIA202", {"source": support.source}
+                )
             elif db.iam_auth_enabled:
-                yield self.passed(db, f"DB instance '{db.id}' has IAM database authentication"
-                                  " enabled", {"IAMDatabaseAuthenticationEnabled": True})
+                yield self.passed(
+                    db,
+                    f"DB instance '{db.id}' has IAM database authentication enabled",
+                    {"IAMDatabaseAuthenticationEnabled": True},
+                )
             else:
                 yield self.failed(
                     db,
                     f"DB instance '{db.id}' ({db.engine} {db.engine_version or ''}".rstrip()
                     + f") has IAM database authentication disabled{pending_note(db)}",
-                    {"IAMDatabaseAuthenticationEnabled": bool(db.iam_auth_enabled),
-                     "PendingModifiedValues.IAMDatabaseAuthenticationEnabled":
-                         db.pending.get("IAMDatabaseAuthenticationEnabled")},
+                    {
+                        "IAMDatabaseAuthenticationEnabled": bool(db.iam_auth_enabled),
+                        "PendingModifiedValues.IAMDatabaseAuthenticationEnabled": db.pending.get(
+                            "IAMDatabaseAuthenticationEnabled"
+                        ),
+                    },
                 )
 
 
@@ -136,17 +141,22 @@ class ClusterIamAuthEnabled(Rule):
             if support.unsupported:
                 yield self.not_applicable(cluster, support.reason, {"source": support.source})
             elif cluster.iam_auth_enabled:
-                yield self.passed(cluster, f"{kind} '{cluster.id}' has IAM database"
-                                  " authentication enabled",
-                                  {"IAMDatabaseAuthenticationEnabled": True})
+                yield self.passed(
+                    cluster,
+                    f"{kind} '{cluster.id}' has IAM database authentication enabled",
+                    {"IAMDatabaseAuthenticationEnabled": True},
+                )
             else:
                 yield self.failed(
                     cluster,
                     f"{kind} '{cluster.id}' ({cluster.engine}) has IAM database authentication"
                     f" disabled{pending_note(cluster)}",
-                    {"IAMDatabaseAuthenticationEnabled": cluster.iam_auth_enabled,
-                     "ClusterPendingModifiedValues.IAMDatabaseAuthenticationEnabled":
-                         cluster.pending.get("IAMDatabaseAuthenticationEnabled")},
+                    {
+                        "IAMDatabaseAuthenticationEnabled": cluster.iam_auth_enabled,
+                        "ClusterPendingModifiedValues.IAMDatabaseAuthenticationEnabled": (
+                            cluster.pending.get("IAMDatabaseAuthenticationEnabled")
+                        ),
+                    },
                 )
 
 
@@ -187,27 +197,42 @@ class ProxyRequiresIam(Rule):
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         for proxy in snap.db_proxies():
             if proxy.default_auth_scheme == "IAM_AUTH":
-                yield self.passed(proxy, f"RDS Proxy '{proxy.id}' uses end-to-end IAM"
-                                  " authentication (DefaultAuthScheme IAM_AUTH)",
-                                  {"DefaultAuthScheme": "IAM_AUTH"})
+                yield self.passed(
+                    proxy,
+                    f"RDS Proxy '{proxy.id}' uses end-to-end IAM"
+                    " authentication (DefaultAuthScheme IAM_AUTH)",
+                    {"DefaultAuthScheme": "IAM_AUTH"},
+                )
                 continue
             weak = [
                 {"UserName": a.user_name, "Description": a.description, "IAMAuth": a.iam_auth}
-                for a in proxy.auth if a.iam_auth != "REQUIRED"
+                for a in proxy.auth
+                if a.iam_auth != "REQUIRED"
             ]
             evidence = {"DefaultAuthScheme": proxy.default_auth_scheme, "Auth": weak}
             if not proxy.auth:
-                yield self.failed(proxy, f"RDS Proxy '{proxy.id}' has no Auth entry requiring"
-                                  " IAM and no IAM_AUTH default scheme", evidence)
+                yield self.failed(
+                    proxy,
+                    f"RDS Proxy '{proxy.id}' has no Auth entry requiring"
+                    " IAM and no IAM_AUTH default scheme",
+                    evidence,
+                )
             elif weak:
                 modes = sorted({str(w["IAMAuth"]) for w in weak})
-                yield self.failed(proxy, f"RDS Proxy '{proxy.id}' accepts password logins:"
-                                  f" {len(weak)} of {len(proxy.auth)} Auth entries have IAMAuth"
-                                  f" {'/'.join(modes)}", evidence)
+                yield self.failed(
+                    proxy,
+                    f"RDS Proxy '{proxy.id}' accepts password logins:"
+                    f" {len(weak)} of {len(proxy.auth)} Auth entries have IAMAuth"
+                    f" {'/'.join(modes)}",
+                    evidence,
+                )
             else:
-                yield self.passed(proxy, f"RDS Proxy '{proxy.id}' requires IAM authentication"
-                                  f" in all {len(proxy.auth)} Auth entries",
-                                  {"IAMAuth": "REQUIRED"})
+                yield self.passed(
+                    proxy,
+                    f"RDS Proxy '{proxy.id}' requires IAM authentication"
+                    f" in all {len(proxy.auth)} Auth entries",
+                    {"IAMAuth": "REQUIRED"},
+                )
 
 
 class ProxyIamTargetsIamEnabled(Rule):
@@ -247,42 +272,64 @@ class ProxyIamTargetsIamEnabled(Rule):
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         for proxy in snap.db_proxies():
             if proxy.default_auth_scheme != "IAM_AUTH":
-                yield self.not_applicable(proxy, f"RDS Proxy '{proxy.id}' does not use end-to-end"
-                                          " IAM authentication",
-                                          {"DefaultAuthScheme": proxy.default_auth_scheme})
+                yield self.not_applicable(
+                    proxy,
+                    f"RDS Proxy '{proxy.id}' does not use end-to-end IAM authentication",
+                    {"DefaultAuthScheme": proxy.default_auth_scheme},
+                )
                 continue
             region = ctx.region(proxy.scope)
             all_targets = region.db_proxy_targets if region else None
             targets = all_targets.get(proxy.id) if all_targets is not None else None
             if targets is None:
-                errors = ctx.errors_for(proxy.scope.account_id, proxy.scope.region,
-                                        "DBProxyTargets", proxy.id)
+                errors = ctx.errors_for(
+                    proxy.scope.account_id, proxy.scope.region, "DBProxyTargets", proxy.id
+                )
                 why = f" (collection failed: {errors[0].code})" if errors else ""
                 if ctx.is_iac and not errors:
-                    yield self.not_applicable(proxy, f"the targets of RDS Proxy '{proxy.id}'"
-                                              " are not known before deployment")
+                    yield self.not_applicable(
+                        proxy,
+                        f"the targets of RDS Proxy '{proxy.id}' are not known before deployment",
+                    )
                 else:
-                    yield self.error(proxy, f"the targets of RDS Proxy '{proxy.id}' are not in"
-                                     f" the snapshot{why}")
+                    yield self.error(
+                        proxy, f"the targets of RDS Proxy '{proxy.id}' are not in the snapshot{why}"
+                    )
                 continue
             if not targets:
-                yield self.not_applicable(proxy, f"RDS Proxy '{proxy.id}' has no registered"
-                                          " targets")
+                yield self.not_applicable(
+                    proxy, f"RDS Proxy '{proxy.id}' has no registered targets"
+                )
                 continue
             disabled, unknown, enabled = _judge_targets(proxy.scope, targets, ctx)
-            evidence = {"targets_without_iam": disabled, "targets_not_found": unknown,
-                        "targets_with_iam": enabled}
+            evidence = {
+                "targets_without_iam": disabled,
+                "targets_not_found": unknown,
+                "targets_with_iam": enabled,
+            }
             if disabled:
-                yield self.failed(proxy, f"RDS Proxy '{proxy.id}' uses IAM_AUTH but its"
-                                  f" target(s) {', '.join(disabled)} have IAM database"
-                                  " authentication disabled", evidence)
+                yield self.failed(
+                    proxy,
+                    f"RDS Proxy '{proxy.id}' uses IAM_AUTH but its"
+                    f" target(s) {', '.join(disabled)} have IAM database"
+                    " authentication disabled",
+                    evidence,
+                )
             elif unknown:
-                yield self.error(proxy, f"RDS Proxy '{proxy.id}': target(s) {', '.join(unknown)}"
-                                 " are not in the snapshot", evidence)
+                yield self.error(
+                    proxy,
+                    f"RDS Proxy '{proxy.id}': target(s) {', '.join(unknown)}"
+                    " are not in the snapshot",
+                    evidence,
+                )
             else:
-                yield self.passed(proxy, f"RDS Proxy '{proxy.id}' uses IAM_AUTH and all"
-                                  f" {len(enabled)} target(s) have IAM database authentication"
-                                  " enabled", evidence)
+                yield self.passed(
+                    proxy,
+                    f"RDS Proxy '{proxy.id}' uses IAM_AUTH and all"
+                    f" {len(enabled)} target(s) have IAM database authentication"
+                    " enabled",
+                    evidence,
+                )
 
 
 def _judge_targets(
@@ -350,19 +397,29 @@ class IamAuthErrorLogExported(Rule):
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         targets: list[DBInstance | DBCluster] = [*rds_instances(snap), *rds_clusters(snap)]
         for db in targets:
-            what = f"DB instance '{db.id}'" if isinstance(db, DBInstance) else (
-                f"{cluster_kind(db)} '{db.id}'")
+            what = (
+                f"DB instance '{db.id}'"
+                if isinstance(db, DBInstance)
+                else (f"{cluster_kind(db)} '{db.id}'")
+            )
             if isinstance(db, DBInstance) and db.cluster_id:
                 yield self.not_applicable(db, member_reason(db, ctx))
             elif ctx.engine_support(db).unsupported:
                 yield self.not_applicable(db, ctx.engine_support(db).reason)
             elif not iam_requested(db):
-                yield self.not_applicable(db, f"{what} does not have IAM database"
-                                          " authentication enabled")
+                yield self.not_applicable(
+                    db, f"{what} does not have IAM database authentication enabled"
+                )
             elif IAM_LOG in db.log_exports:
-                yield self.passed(db, f"{what} exports the {IAM_LOG} log",
-                                  {"EnabledCloudwatchLogsExports": list(db.log_exports)})
+                yield self.passed(
+                    db,
+                    f"{what} exports the {IAM_LOG} log",
+                    {"EnabledCloudwatchLogsExports": list(db.log_exports)},
+                )
             else:
-                yield self.failed(db, f"{what} has IAM database authentication enabled but does"
-                                  f" not export the {IAM_LOG} log",
-                                  {"EnabledCloudwatchLogsExports": list(db.log_exports)})
+                yield self.failed(
+                    db,
+                    f"{what} has IAM database authentication enabled but does"
+                    f" not export the {IAM_LOG} log",
+                    {"EnabledCloudwatchLogsExports": list(db.log_exports)},
+                )

@@ -12,8 +12,11 @@ from rules.helpers import cluster_kind, iam_requested, rds_clusters, rds_instanc
 
 
 def _name(db: DBInstance | DBCluster) -> str:
-    return f"DB instance '{db.id}'" if isinstance(db, DBInstance) else (
-        f"{cluster_kind(db)} '{db.id}'")
+    return (
+        f"DB instance '{db.id}'"
+        if isinstance(db, DBInstance)
+        else (f"{cluster_kind(db)} '{db.id}'")
+    )
 
 
 class IamAuthOnSupportedEngine(Rule):
@@ -54,16 +57,25 @@ class IamAuthOnSupportedEngine(Rule):
         targets: list[DBInstance | DBCluster] = [*rds_instances(snap), *rds_clusters(snap)]
         for db in targets:
             verdict = ctx.engine_support(db)
-            evidence = {"Engine": db.engine, "IAMDatabaseAuthenticationEnabled":
-                        db.iam_auth_enabled, "source": verdict.source}
+            evidence = {
+                "Engine": db.engine,
+                "IAMDatabaseAuthenticationEnabled": db.iam_auth_enabled,
+                "source": verdict.source,
+            }
             if not verdict.unsupported:
                 yield self.not_applicable(db, f"{db.engine} can have IAM database authentication")
             elif iam_requested(db):
-                yield self.failed(db, f"{_name(db)} requests IAM database authentication, but"
-                                  f" {verdict.reason}", evidence)
+                yield self.failed(
+                    db,
+                    f"{_name(db)} requests IAM database authentication, but {verdict.reason}",
+                    evidence,
+                )
             else:
-                yield self.passed(db, f"{_name(db)} does not request IAM database authentication"
-                                  f" ({verdict.reason})", evidence)
+                yield self.passed(
+                    db,
+                    f"{_name(db)} does not request IAM database authentication ({verdict.reason})",
+                    evidence,
+                )
 
 
 class IamAuthVersionSupported(Rule):
@@ -120,20 +132,30 @@ class IamAuthVersionSupported(Rule):
                 continue
             if isinstance(db, DBInstance) and db.cluster_id:
                 verdict = ctx.orderable_answer(db, db.instance_class) or kb.class_support(
-                    db.engine, db.instance_class)
+                    db.engine, db.instance_class
+                )
             else:
                 verdict = ctx.iam_support(db)
-            evidence = {"Engine": db.engine, "EngineVersion": db.engine_version,
-                        "Region": db.scope.region, "source": verdict.source}
+            evidence = {
+                "Engine": db.engine,
+                "EngineVersion": db.engine_version,
+                "Region": db.scope.region,
+                "source": verdict.source,
+            }
             if isinstance(db, DBInstance):
                 evidence["DBInstanceClass"] = db.instance_class
             if verdict.supported:
                 yield self.passed(db, f"{_name(db)}: {verdict.reason}", evidence)
             elif verdict.unsupported:
                 fix = f"; fix: {verdict.fix}" if verdict.fix else ""
-                yield self.failed(db, f"{_name(db)}: {verdict.reason}{fix}",
-                                  {**evidence, "fix": verdict.fix})
+                yield self.failed(
+                    db, f"{_name(db)}: {verdict.reason}{fix}", {**evidence, "fix": verdict.fix}
+                )
             else:
-                yield self.error(db, f"{_name(db)}: cannot tell whether IAM database"
-                                 f" authentication is supported: {verdict.reason}; collect"
-                                 " DescribeOrderableDBInstanceOptions to settle it", evidence)
+                yield self.error(
+                    db,
+                    f"{_name(db)}: cannot tell whether IAM database"
+                    f" authentication is supported: {verdict.reason}; collect"
+                    " DescribeOrderableDBInstanceOptions to settle it",
+                    evidence,
+                )

@@ -9,7 +9,9 @@ from checker.model.snapshot import Snapshot
 from checker.rule import Finding, Rule, Severity
 from rules.helpers import iam_requested, rds_instances
 
-RDS_LIMITS_DOC = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html"
+RDS_LIMITS_DOC = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html"
+)
 
 
 class PostgresIamKerberosExclusive(Rule):
@@ -50,26 +52,40 @@ class PostgresIamKerberosExclusive(Rule):
         for db in rds_instances(snap):
             engine = db.engine.lower()
             if engine == "aurora-postgresql":
-                yield self.not_applicable(db, f"DB instance '{db.id}' is Aurora PostgreSQL, which"
-                                          " allows IAM and Kerberos together (since 2021-02-24)")
+                yield self.not_applicable(
+                    db,
+                    f"DB instance '{db.id}' is Aurora PostgreSQL, which"
+                    " allows IAM and Kerberos together (since 2021-02-24)",
+                )
                 continue
             if engine != "postgres":
-                yield self.not_applicable(db, f"DB instance '{db.id}' is {db.engine}, not RDS"
-                                          " for PostgreSQL")
+                yield self.not_applicable(
+                    db, f"DB instance '{db.id}' is {db.engine}, not RDS for PostgreSQL"
+                )
                 continue
             if db.cluster_id:
-                yield self.not_applicable(db, f"DB instance '{db.id}' is a member of Multi-AZ DB"
-                                          f" cluster '{db.cluster_id}', which has no Kerberos"
-                                          " authentication")
+                yield self.not_applicable(
+                    db,
+                    f"DB instance '{db.id}' is a member of Multi-AZ DB"
+                    f" cluster '{db.cluster_id}', which has no Kerberos"
+                    " authentication",
+                )
                 continue
             domains = [{"Domain": m.domain, "Status": m.status} for m in db.domain_memberships]
-            evidence = {"IAMDatabaseAuthenticationEnabled": db.iam_auth_enabled,
-                        "DomainMemberships": domains}
+            evidence = {
+                "IAMDatabaseAuthenticationEnabled": db.iam_auth_enabled,
+                "DomainMemberships": domains,
+            }
             if iam_requested(db) and domains:
                 names = ", ".join(sorted(str(d["Domain"]) for d in domains))
-                yield self.failed(db, f"DB instance '{db.id}' has IAM database authentication"
-                                  f" and Kerberos (domain {names}) enabled together", evidence)
+                yield self.failed(
+                    db,
+                    f"DB instance '{db.id}' has IAM database authentication"
+                    f" and Kerberos (domain {names}) enabled together",
+                    evidence,
+                )
             else:
                 used = "IAM" if iam_requested(db) else ("Kerberos" if domains else "neither")
-                yield self.passed(db, f"DB instance '{db.id}' uses one method only ({used})",
-                                  evidence)
+                yield self.passed(
+                    db, f"DB instance '{db.id}' uses one method only ({used})", evidence
+                )

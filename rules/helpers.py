@@ -40,8 +40,10 @@ def cluster_kind(cluster: DBCluster) -> str:
 def member_reason(db: DBInstance, ctx: Context) -> str:
     """Why a cluster member is judged on its cluster."""
     cluster = ctx.cluster(db.scope, db.cluster_id or "")
-    kind = cluster_kind(cluster) if cluster else (
-        "Aurora DB cluster" if is_aurora(db.engine) else "DB cluster"
+    kind = (
+        cluster_kind(cluster)
+        if cluster
+        else ("Aurora DB cluster" if is_aurora(db.engine) else "DB cluster")
     )
     return f"DB instance '{db.id}' is a member of {kind} '{db.cluster_id}', where this is judged"
 

@@ -28,13 +28,19 @@ TLS_ENGINES = PG_INSTANCE | PG_CLUSTER | MY_INSTANCE | MY_CLUSTER
 
 
 def _name(db: DBInstance | DBCluster) -> str:
-    return f"DB instance '{db.id}'" if isinstance(db, DBInstance) else (
-        f"{cluster_kind(db)} '{db.id}'")
+    return (
+        f"DB instance '{db.id}'"
+        if isinstance(db, DBInstance)
+        else (f"{cluster_kind(db)} '{db.id}'")
+    )
 
 
 def _targets(
-    snap: Snapshot, ctx: Context, instance_engines: frozenset[str],
-    cluster_engines: frozenset[str], label: str,
+    snap: Snapshot,
+    ctx: Context,
+    instance_engines: frozenset[str],
+    cluster_engines: frozenset[str],
+    label: str,
 ) -> Iterator[tuple[DBInstance | DBCluster, str | None]]:
     """Instances and clusters with the reason they are not applicable, or None.
 
@@ -57,29 +63,39 @@ def _targets(
             yield cluster, None
 
 
-def _judge_switch(
-    rule: Rule, db: DBInstance | DBCluster, eff: Effective, ctx: Context
-) -> Finding:
+def _judge_switch(rule: Rule, db: DBInstance | DBCluster, eff: Effective, ctx: Context) -> Finding:
     """Judge an on/off TLS parameter (rds.force_ssl, require_secure_transport)."""
     evidence = eff.evidence()
     if eff.error is not None:
         if ctx.is_iac and not eff.group_missing:
-            return rule.not_applicable(db, f"{eff.parameter} of {_name(db)} is not known before"
-                                       f" deployment: {eff.error}", evidence)
+            return rule.not_applicable(
+                db,
+                f"{eff.parameter} of {_name(db)} is not known before deployment: {eff.error}",
+                evidence,
+            )
         return rule.error(db, f"{_name(db)}: {eff.error}", evidence)
     state = is_on(eff.value)
     if state is None:
-        return rule.error(db, f"{_name(db)}: {eff.parameter} has an unrecognised value"
-                          f" '{eff.value}'", evidence)
+        return rule.error(
+            db, f"{_name(db)}: {eff.parameter} has an unrecognised value '{eff.value}'", evidence
+        )
     if state and eff.pending_reboot:
-        return rule.failed(db, f"{_name(db)}: {eff.parameter} is {eff.value} in parameter group"
-                           f" '{eff.group}', but the group is pending reboot, so it is not yet"
-                           " in force", evidence)
+        return rule.failed(
+            db,
+            f"{_name(db)}: {eff.parameter} is {eff.value} in parameter group"
+            f" '{eff.group}', but the group is pending reboot, so it is not yet"
+            " in force",
+            evidence,
+        )
     if state:
-        return rule.passed(db, f"{_name(db)} enforces TLS: {eff.parameter} is {eff.value}"
-                           f" ({eff.origin})", evidence)
-    return rule.failed(db, f"{_name(db)} does not enforce TLS: {eff.parameter} is {eff.value}"
-                       f" ({eff.origin})", evidence)
+        return rule.passed(
+            db, f"{_name(db)} enforces TLS: {eff.parameter} is {eff.value} ({eff.origin})", evidence
+        )
+    return rule.failed(
+        db,
+        f"{_name(db)} does not enforce TLS: {eff.parameter} is {eff.value} ({eff.origin})",
+        evidence,
+    )
 
 
 class PostgresForceSsl(Rule):
@@ -124,8 +140,14 @@ class PostgresForceSsl(Rule):
     name = "postgres-force-ssl"
     severity = Severity.MEDIUM
     resource_type = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
-    reads = ("DBInstances", "DBClusters", "DBParameterGroups", "DBClusterParameterGroups",
-             "EngineDefaultParameters", "EngineDefaultClusterParameters")
+    reads = (
+        "DBInstances",
+        "DBClusters",
+        "DBParameterGroups",
+        "DBClusterParameterGroups",
+        "EngineDefaultParameters",
+        "EngineDefaultClusterParameters",
+    )
     controls = ("AWS-FSBP:RDS.38",)
     source_url = PG_SSL_DOC
 
@@ -174,8 +196,14 @@ class MysqlRequireSecureTransport(Rule):
     name = "mysql-require-secure-transport"
     severity = Severity.MEDIUM
     resource_type = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
-    reads = ("DBInstances", "DBClusters", "DBParameterGroups", "DBClusterParameterGroups",
-             "EngineDefaultParameters", "EngineDefaultClusterParameters")
+    reads = (
+        "DBInstances",
+        "DBClusters",
+        "DBParameterGroups",
+        "DBClusterParameterGroups",
+        "EngineDefaultParameters",
+        "EngineDefaultClusterParameters",
+    )
     controls = ("AWS-FSBP:RDS.39", "AWS-FSBP:RDS.44")
     source_url = MYSQL_SSL_DOC
 
@@ -186,9 +214,12 @@ class MysqlRequireSecureTransport(Rule):
             elif db.engine.lower() == "mariadb" and (
                 version_tuple(db.engine_version)[:2] < (10, 5)
             ):
-                yield self.not_applicable(db, f"{_name(db)} is MariaDB {db.engine_version},"
-                                          " which has no require_secure_transport (10.5 and"
-                                          " later)")
+                yield self.not_applicable(
+                    db,
+                    f"{_name(db)} is MariaDB {db.engine_version},"
+                    " which has no require_secure_transport (10.5 and"
+                    " later)",
+                )
             else:
                 eff = ctx.effective_parameter(db, kp.REQUIRE_SECURE_TRANSPORT)
                 yield _judge_switch(self, db, eff, ctx)
@@ -239,13 +270,24 @@ class MinimumTlsVersion(Rule):
     name = "minimum-tls-version"
     severity = Severity.LOW
     resource_type = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
-    reads = ("DBInstances", "DBClusters", "DBParameterGroups", "DBClusterParameterGroups",
-             "EngineDefaultParameters", "EngineDefaultClusterParameters")
+    reads = (
+        "DBInstances",
+        "DBClusters",
+        "DBParameterGroups",
+        "DBClusterParameterGroups",
+        "EngineDefaultParameters",
+        "EngineDefaultClusterParameters",
+    )
     source_url = PG_SSL_DOC
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-        for db, skip in _targets(snap, ctx, PG_INSTANCE | MY_INSTANCE, PG_CLUSTER | MY_CLUSTER,
-                                 "PostgreSQL or MySQL-family"):
+        for db, skip in _targets(
+            snap,
+            ctx,
+            PG_INSTANCE | MY_INSTANCE,
+            PG_CLUSTER | MY_CLUSTER,
+            "PostgreSQL or MySQL-family",
+        ):
             if skip:
                 yield self.not_applicable(db, skip)
                 continue
@@ -260,16 +302,28 @@ class MinimumTlsVersion(Rule):
             else:
                 versions = _tls_versions(eff.value)
                 if versions is None:
-                    yield self.error(db, f"{_name(db)}: {param} has an unrecognised value"
-                                     f" '{eff.value}'", evidence)
+                    yield self.error(
+                        db,
+                        f"{_name(db)}: {param} has an unrecognised value '{eff.value}'",
+                        evidence,
+                    )
                     continue
-                old = [f"TLSv{major}.{minor}" for major, minor in versions if (major, minor) < (1, 2)]
+                old = [
+                    f"TLSv{major}.{minor}" for major, minor in versions if (major, minor) < (1, 2)
+                ]
                 if old:
-                    yield self.failed(db, f"{_name(db)} allows {', '.join(old)}: {param} is"
-                                      f" '{eff.value}' ({eff.origin})", evidence)
+                    yield self.failed(
+                        db,
+                        f"{_name(db)} allows {', '.join(old)}: {param} is"
+                        f" '{eff.value}' ({eff.origin})",
+                        evidence,
+                    )
                 else:
-                    yield self.passed(db, f"{_name(db)} allows TLS 1.2 or later only: {param}"
-                                      f" is '{eff.value}'", evidence)
+                    yield self.passed(
+                        db,
+                        f"{_name(db)} allows TLS 1.2 or later only: {param} is '{eff.value}'",
+                        evidence,
+                    )
 
 
 def _days(delta_seconds: float) -> int:
@@ -319,19 +373,26 @@ class CertificateValid(Rule):
         warn_days = ctx.settings.cert_warning_days
         for db in rds_instances(snap):
             if db.engine.lower() not in TLS_ENGINES:
-                yield self.not_applicable(db, f"DB instance '{db.id}' is {db.engine}, which has"
-                                          " no IAM database authentication")
+                yield self.not_applicable(
+                    db,
+                    f"DB instance '{db.id}' is {db.engine}, which has"
+                    " no IAM database authentication",
+                )
                 continue
             details = db.certificate_details
             ca_id = db.ca_certificate_id or (details.ca_identifier if details else None)
             server_till = details.valid_till if details else None
             if not ca_id:
                 if ctx.is_iac:
-                    yield self.not_applicable(db, f"DB instance '{db.id}' sets no CA; the"
-                                              " account default applies at deployment")
+                    yield self.not_applicable(
+                        db,
+                        f"DB instance '{db.id}' sets no CA; the"
+                        " account default applies at deployment",
+                    )
                 else:
-                    yield self.error(db, f"DB instance '{db.id}' has no CACertificateIdentifier"
-                                     " in the snapshot")
+                    yield self.error(
+                        db, f"DB instance '{db.id}' has no CACertificateIdentifier in the snapshot"
+                    )
                 continue
             ca_till, ca_source = ctx.ca_valid_till(db.scope, ca_id)
             evidence = {
@@ -349,17 +410,26 @@ class CertificateValid(Rule):
                 if left <= 0:
                     problems.append(f"{what} expired on {till.date().isoformat()}")
                 elif left < warn_days * 86400:
-                    problems.append(f"{what} expires in {_days(left)} days"
-                                    f" ({till.date().isoformat()})")
+                    problems.append(
+                        f"{what} expires in {_days(left)} days ({till.date().isoformat()})"
+                    )
             if problems:
                 yield self.failed(db, f"DB instance '{db.id}': {'; '.join(problems)}", evidence)
             elif ca_till is None:
-                yield self.error(db, f"DB instance '{db.id}' uses CA '{ca_id}', whose validity"
-                                 " is neither in the snapshot's Certificates nor in rdsiam's"
-                                 " table", evidence)
+                yield self.error(
+                    db,
+                    f"DB instance '{db.id}' uses CA '{ca_id}', whose validity"
+                    " is neither in the snapshot's Certificates nor in rdsiam's"
+                    " table",
+                    evidence,
+                )
             else:
-                yield self.passed(db, f"DB instance '{db.id}' uses CA '{ca_id}', valid until"
-                                  f" {ca_till.date().isoformat()}", evidence)
+                yield self.passed(
+                    db,
+                    f"DB instance '{db.id}' uses CA '{ca_id}', valid until"
+                    f" {ca_till.date().isoformat()}",
+                    evidence,
+                )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -404,5 +474,9 @@ class ProxyRequiresTls(Rule):
             if proxy.require_tls:
                 yield self.passed(proxy, f"RDS Proxy '{proxy.id}' requires TLS", evidence)
             else:
-                yield self.failed(proxy, f"RDS Proxy '{proxy.id}' does not require TLS"
-                                  f" (RequireTLS is {proxy.require_tls})", evidence)
+                yield self.failed(
+                    proxy,
+                    f"RDS Proxy '{proxy.id}' does not require TLS"
+                    f" (RequireTLS is {proxy.require_tls})",
+                    evidence,
+                )

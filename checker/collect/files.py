@@ -30,17 +30,26 @@ CLI_LISTS = {
     "Targets": ("describe-db-proxy-targets", "DBProxyTarget", "DBProxyTargets"),
     "Certificates": ("describe-certificates", "Certificate", "Certificates"),
     "OrderableDBInstanceOptions": (
-        "describe-orderable-db-instance-options", "OrderableDBInstanceOption",
+        "describe-orderable-db-instance-options",
+        "OrderableDBInstanceOption",
         "OrderableDBInstanceOptions",
     ),
     "Parameters": ("describe-db-parameters", "Parameter", "Parameters"),
 }
 IAM_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
-ARN_FIELD = {"DBInstances": "DBInstanceArn", "DBClusters": "DBClusterArn",
-             "DBProxies": "DBProxyArn", "Certificates": "CertificateArn",
-             "DBProxyTargets": "TargetArn"}
-ITEM_KEY = {"DBInstances": "DBInstanceIdentifier", "DBClusters": "DBClusterIdentifier",
-            "DBProxies": "DBProxyName", "Certificates": "CertificateIdentifier"}
+ARN_FIELD = {
+    "DBInstances": "DBInstanceArn",
+    "DBClusters": "DBClusterArn",
+    "DBProxies": "DBProxyArn",
+    "Certificates": "CertificateArn",
+    "DBProxyTargets": "TargetArn",
+}
+ITEM_KEY = {
+    "DBInstances": "DBInstanceIdentifier",
+    "DBClusters": "DBClusterIdentifier",
+    "DBProxies": "DBProxyName",
+    "Certificates": "CertificateIdentifier",
+}
 _ARN = re.compile(r"^arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:")
 _AZ = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
 
@@ -103,8 +112,9 @@ def parse_json(path: str, data: bytes) -> Any:
     except UnicodeDecodeError:
         raise InputError(path, "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise InputError(path, f"invalid JSON: {exc.msg}",
-                         f"line {exc.lineno}, column {exc.colno}") from None
+        raise InputError(
+            path, f"invalid JSON: {exc.msg}", f"line {exc.lineno}, column {exc.colno}"
+        ) from None
     except RecursionError:
         raise InputError(path, "invalid JSON: nested too deeply") from None
 
@@ -121,8 +131,10 @@ def load(paths: Sequence[str]) -> Loaded:
         data = read(path)
         if not looks_like_json(data):
             if explicit:
-                raise InputError(path, "not a recognized input (expected an rdsiam snapshot or"
-                                 " AWS CLI JSON output)")
+                raise InputError(
+                    path,
+                    "not a recognized input (expected an rdsiam snapshot or AWS CLI JSON output)",
+                )
             out.notes.append(f"{path}: skipped, not a JSON input")
             continue
         digest = hashlib.sha256(data).hexdigest()
@@ -131,8 +143,10 @@ def load(paths: Sequence[str]) -> Loaded:
         kind = classify(path, doc, out)
         if kind is None:
             if explicit:
-                raise InputError(path, "not a recognized input (expected an rdsiam snapshot or"
-                                 " AWS CLI JSON output)")
+                raise InputError(
+                    path,
+                    "not a recognized input (expected an rdsiam snapshot or AWS CLI JSON output)",
+                )
             out.notes.append(f"{path}: skipped, not a recognized JSON input")
             continue
         out.inputs.append(InputFile(path, kind, digest))
@@ -160,17 +174,20 @@ def classify(path: str, doc: Any, out: Loaded) -> str | None:
         out.snapshots.append((path, doc))
         return "snapshot"
     if fmt == "rdsiam-report":
-        raise InputError(path, "this is an rdsiam report, not an input; check the snapshot it"
-                         " was made from")
+        raise InputError(
+            path, "this is an rdsiam report, not an input; check the snapshot it was made from"
+        )
     if "EngineDefaults" in doc and isinstance(doc["EngineDefaults"], dict):
         defaults = doc["EngineDefaults"]
         family = defaults.get("DBParameterGroupFamily")
         if not isinstance(family, str):
-            raise InputError(path, "EngineDefaults has no DBParameterGroupFamily",
-                             "$.EngineDefaults")
+            raise InputError(
+                path, "EngineDefaults has no DBParameterGroupFamily", "$.EngineDefaults"
+            )
         wrapped = {"Parameters": defaults.get("Parameters", [])}
-        _validate(path, wrapped, contract.validator("snapshot.schema.json", "Parameter",
-                                                    "Parameters"))
+        _validate(
+            path, wrapped, contract.validator("snapshot.schema.json", "Parameter", "Parameters")
+        )
         out.fragments.append(Fragment(path, "EngineDefaults", wrapped["Parameters"], name=family))
         return "describe-engine-default-parameters"
     if any(k in doc for k in IAM_KEYS) and all(isinstance(doc.get(k, []), list) for k in IAM_KEYS):
@@ -225,7 +242,7 @@ def _cli_fragments(path: str, items: list[Any], section: str, out: Loaded) -> No
 
 def _scope_of(item: dict[str, Any], section: str) -> tuple[str | None, str | None, str | None]:
     """(account, partition, Region) of an AWS item, from its ARN or Availability Zone."""
-    parsed = parse_arn(item.get(ARN_FIELD.get(section, ""), None))
+    parsed = parse_arn(item.get(ARN_FIELD.get(section, "")))
     if parsed:
         partition, region, account = parsed
         return account, partition, region or None

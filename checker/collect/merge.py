@@ -14,14 +14,28 @@ from checker import __version__
 from checker.collect.files import ITEM_KEY, Fragment, Loaded
 from checker.errors import InputError
 
-LIST_SECTIONS = ("DBInstances", "DBClusters", "DBProxies", "Certificates",
-                 "OrderableDBInstanceOptions")
-MAP_SECTIONS = ("DBProxyTargets", "DBParameterGroups", "DBClusterParameterGroups",
-                "EngineDefaultParameters", "EngineDefaultClusterParameters")
+LIST_SECTIONS = (
+    "DBInstances",
+    "DBClusters",
+    "DBProxies",
+    "Certificates",
+    "OrderableDBInstanceOptions",
+)
+MAP_SECTIONS = (
+    "DBProxyTargets",
+    "DBParameterGroups",
+    "DBClusterParameterGroups",
+    "EngineDefaultParameters",
+    "EngineDefaultClusterParameters",
+)
 IAM_LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 _PARTITION_PREFIXES = (
-    ("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"),
-    ("us-isof-", "aws-iso-f"), ("us-iso-", "aws-iso"), ("eu-isoe-", "aws-iso-e"),
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-isob-", "aws-iso-b"),
+    ("us-isof-", "aws-iso-f"),
+    ("us-iso-", "aws-iso"),
+    ("eu-isoe-", "aws-iso-e"),
     ("eusc-", "aws-eusc"),
 )
 
@@ -52,22 +66,36 @@ class Merger:
     def _account(self, account_id: str, partition: str | None, path: str) -> dict[str, Any]:
         acc = self.accounts.get(account_id)
         if acc is None:
-            acc = self.accounts[account_id] = {"account_id": account_id,
-                                               "partition": partition or "aws", "regions": {}}
+            acc = self.accounts[account_id] = {
+                "account_id": account_id,
+                "partition": partition or "aws",
+                "regions": {},
+            }
         elif partition and acc["partition"] != partition:
-            raise InputError(path, f"account {account_id} is in partition {partition} here but"
-                             f" {acc['partition']} in {self.origin.get((account_id,), '?')}")
+            raise InputError(
+                path,
+                f"account {account_id} is in partition {partition} here but"
+                f" {acc['partition']} in {self.origin.get((account_id,), '?')}",
+            )
         self.origin.setdefault((account_id,), path)
         return acc
 
-    def _region(self, account_id: str, partition: str | None, region: str,
-                path: str) -> dict[str, Any]:
+    def _region(
+        self, account_id: str, partition: str | None, region: str, path: str
+    ) -> dict[str, Any]:
         acc = self._account(account_id, partition or partition_of(region), path)
         regions: dict[str, dict[str, Any]] = acc["regions"]
         return regions.setdefault(region, {})
 
-    def _put(self, where: tuple[str, ...], container: dict[str, Any], key: str, value: Any,
-             path: str, what: str) -> None:
+    def _put(
+        self,
+        where: tuple[str, ...],
+        container: dict[str, Any],
+        key: str,
+        value: Any,
+        path: str,
+        what: str,
+    ) -> None:
         if key in container:
             if container[key] != value:
                 other = self.origin.get((*where, key), "another input")
@@ -76,8 +104,16 @@ class Merger:
         container[key] = value
         self.origin[(*where, key)] = path
 
-    def place(self, account_id: str, partition: str | None, region: str, section: str,
-              payload: Any, path: str, name: str | None = None) -> None:
+    def place(
+        self,
+        account_id: str,
+        partition: str | None,
+        region: str,
+        section: str,
+        payload: Any,
+        path: str,
+        name: str | None = None,
+    ) -> None:
         """Add a section's items (a list, or one named list for map sections)."""
         reg = self._region(account_id, partition, region, path)
         where = (account_id, region, section)
@@ -88,14 +124,19 @@ class Merger:
                 label = f"{section[:-1] if section.endswith('s') else section} '{key}'"
                 if section == "OrderableDBInstanceOptions":
                     label = "an orderable option"
-                self._put(where, bucket, key, item, path,
-                          f"{label} in {account_id}/{region}")
+                self._put(where, bucket, key, item, path, f"{label} in {account_id}/{region}")
         else:
             bucket = reg.setdefault(section, {})
             items = payload if name is None else {name: payload}
             for key, value in items.items():
-                self._put(where, bucket, key, value, path,
-                          f"{section} entry '{key}' in {account_id}/{region}")
+                self._put(
+                    where,
+                    bucket,
+                    key,
+                    value,
+                    path,
+                    f"{section} entry '{key}' in {account_id}/{region}",
+                )
 
     # -- inputs ------------------------------------------------------------------------
 
@@ -112,15 +153,22 @@ class Merger:
             if "databases" in acc:
                 dbs = record.setdefault("databases", {})
                 for db in acc["databases"]:
-                    self._put((account_id, "databases"), dbs, db["resource_id"], db, path,
-                              f"database users of {db['resource_id']}")
+                    self._put(
+                        (account_id, "databases"),
+                        dbs,
+                        db["resource_id"],
+                        db,
+                        path,
+                        f"database users of {db['resource_id']}",
+                    )
             for reg in acc.get("regions", []):
                 region = reg["region"]
                 self._region(account_id, acc.get("partition"), region, path)
                 for section in (*LIST_SECTIONS, *MAP_SECTIONS):
                     if section in reg:
-                        self.place(account_id, acc.get("partition"), region, section,
-                                   reg[section], path)
+                        self.place(
+                            account_id, acc.get("partition"), region, section, reg[section], path
+                        )
         for err in doc.get("errors", []):
             if err not in self.errors:
                 self.errors.append(err)
@@ -130,8 +178,14 @@ class Merger:
         for key in IAM_LISTS:
             for item in iam.get(key, []):
                 ident = str(item.get("Arn") or _canon(item))
-                self._put((record["account_id"], "iam", key), target[key], ident, item, path,
-                          f"IAM entry {ident}")
+                self._put(
+                    (record["account_id"], "iam", key),
+                    target[key],
+                    ident,
+                    item,
+                    path,
+                    f"IAM entry {ident}",
+                )
 
     def add_fragments(self, fragments: list[Fragment]) -> None:
         """Place CLI fragments: first those that know (or are told) their scope, then the rest."""
@@ -142,11 +196,14 @@ class Merger:
                 account, region = self._require_scope(frag)
                 self.place(account, frag.partition, region, frag.section, frag.payload, frag.path)
             elif frag.section == "iam":
-                account = frag.account_id or self.default_account
-                if account is None:
-                    raise InputError(frag.path, "cannot tell which account this IAM data belongs"
-                                     " to (no account ARN inside); pass --account")
-                record = self._account(account, frag.partition, frag.path)
+                owner = frag.account_id or self.default_account
+                if owner is None:
+                    raise InputError(
+                        frag.path,
+                        "cannot tell which account this IAM data belongs"
+                        " to (no account ARN inside); pass --account",
+                    )
+                record = self._account(owner, frag.partition, frag.path)
                 self._merge_iam(record, frag.payload, frag.path)
             else:
                 later.append(frag)
@@ -163,15 +220,21 @@ class Merger:
     def _require_scope(self, frag: Fragment) -> tuple[str, str]:
         account = frag.account_id or self.default_account
         region = frag.region or self.default_region
-        what = {"DBInstances": "DB instance", "DBClusters": "DB cluster",
-                "DBProxies": "DB proxy"}[frag.section]
+        what = {"DBInstances": "DB instance", "DBClusters": "DB cluster", "DBProxies": "DB proxy"}[
+            frag.section
+        ]
         first = frag.payload[0].get(ITEM_KEY[frag.section]) if frag.payload else None
         if account is None:
-            raise InputError(frag.path, f"cannot tell the account of {what} '{first}' (no ARN"
-                             " inside); pass --account")
+            raise InputError(
+                frag.path,
+                f"cannot tell the account of {what} '{first}' (no ARN inside); pass --account",
+            )
         if region is None:
-            raise InputError(frag.path, f"cannot tell the Region of {what} '{first}' (no ARN or"
-                             " Availability Zone inside); pass --region")
+            raise InputError(
+                frag.path,
+                f"cannot tell the Region of {what} '{first}' (no ARN or"
+                " Availability Zone inside); pass --region",
+            )
         return account, region
 
     def _accounts_for(self, frag: Fragment, partition: str) -> list[str]:
@@ -180,8 +243,11 @@ class Merger:
             return [self.default_account]
         if known:
             return known
-        raise InputError(frag.path, "cannot tell which account this data belongs to (no other"
-                         " input names one); pass --account")
+        raise InputError(
+            frag.path,
+            "cannot tell which account this data belongs to (no other"
+            " input names one); pass --account",
+        )
 
     def _place_everywhere(self, frag: Fragment) -> None:
         """Region-wide data with no account of its own (certificates, orderable options)."""
@@ -201,19 +267,35 @@ class Merger:
                 for db in reg.get("DBInstances", {}).values():
                     names = [g.get("DBParameterGroupName") for g in db.get("DBParameterGroups", [])]
                     if group in names:
-                        self.place(account_id, None, region, "DBParameterGroups", frag.payload,
-                                   frag.path, name=group)
+                        self.place(
+                            account_id,
+                            None,
+                            region,
+                            "DBParameterGroups",
+                            frag.payload,
+                            frag.path,
+                            name=group,
+                        )
                         used = True
                         break
                 for cluster in reg.get("DBClusters", {}).values():
                     if cluster.get("DBClusterParameterGroup") == group:
-                        self.place(account_id, None, region, "DBClusterParameterGroups",
-                                   frag.payload, frag.path, name=group)
+                        self.place(
+                            account_id,
+                            None,
+                            region,
+                            "DBClusterParameterGroups",
+                            frag.payload,
+                            frag.path,
+                            name=group,
+                        )
                         used = True
                         break
         if not used:
-            self.notes.append(f"{frag.path}: parameter group '{group}' (from the file name) is"
-                              " used by no DB instance or cluster in the inputs; skipped")
+            self.notes.append(
+                f"{frag.path}: parameter group '{group}' (from the file name) is"
+                " used by no DB instance or cluster in the inputs; skipped"
+            )
 
     def _place_targets(self, frag: Fragment) -> None:
         proxy = frag.name or ""
@@ -221,16 +303,31 @@ class Merger:
         for account_id, acc in self.accounts.items():
             for region, reg in acc["regions"].items():
                 if proxy in reg.get("DBProxies", {}):
-                    self.place(account_id, None, region, "DBProxyTargets", frag.payload,
-                               frag.path, name=proxy)
+                    self.place(
+                        account_id,
+                        None,
+                        region,
+                        "DBProxyTargets",
+                        frag.payload,
+                        frag.path,
+                        name=proxy,
+                    )
                     placed = True
         if not placed:
             if frag.account_id and frag.region:
-                self.place(frag.account_id, frag.partition, frag.region, "DBProxyTargets",
-                           frag.payload, frag.path, name=proxy)
+                self.place(
+                    frag.account_id,
+                    frag.partition,
+                    frag.region,
+                    "DBProxyTargets",
+                    frag.payload,
+                    frag.path,
+                    name=proxy,
+                )
             else:
-                self.notes.append(f"{frag.path}: proxy '{proxy}' (from the file name) is in no"
-                                  " input; skipped")
+                self.notes.append(
+                    f"{frag.path}: proxy '{proxy}' (from the file name) is in no input; skipped"
+                )
 
     def _place_defaults(self, frag: Fragment) -> None:
         """Engine defaults of a family hold for every Region; the output does not say whether
@@ -240,8 +337,9 @@ class Merger:
             scopes = [(self.default_account, self.default_region)]
         for account_id, region in scopes:
             for section in ("EngineDefaultParameters", "EngineDefaultClusterParameters"):
-                self.place(account_id, None, region, section, frag.payload, frag.path,
-                           name=frag.name)
+                self.place(
+                    account_id, None, region, section, frag.payload, frag.path, name=frag.name
+                )
 
     # -- output ------------------------------------------------------------------------
 

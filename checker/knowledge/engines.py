@@ -1,7 +1,7 @@
 """Engine names and version parsing shared by the knowledge tables and the rules.
 
 REVIEWED: 2026-11-28
-SOURCE: https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html (Engine values)
+Engine values: https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ def major_version(engine: str, version: str | None) -> str | None:
         match = _AURORA_MYSQL.search(version or "")
         if match:
             return match.group(1)
-        return {(5, 6): "1", (5, 7): "2", (8, 0): "3"}.get(nums[:2]) if len(nums) >= 2 else None
+        by_mysql: dict[tuple[int, ...], str] = {(5, 6): "1", (5, 7): "2", (8, 0): "3"}
+        return by_mysql.get(nums[:2])
     if not nums:
         return None
     if engine in POSTGRES_ENGINES:

@@ -29,15 +29,11 @@ from dataclasses import dataclass
 from checker.knowledge.engines import major_version, version_tuple
 
 REVIEWED = "2026-11-28"
-PG_FORCE_SSL_URL = (
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/ssl-certificate-rotation-postgresql.html"
-)
+PG_FORCE_SSL_URL = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/ssl-certificate-rotation-postgresql.html"
 MYSQL_RST_URL = (
     "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/mysql-ssl-connections.require-ssl.html"
 )
-MARIADB_RST_URL = (
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/mariadb-ssl-connections.require-ssl.html"
-)
+MARIADB_RST_URL = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/mariadb-ssl-connections.require-ssl.html"
 AURORA_MYSQL_RST_URL = (
     "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Security.html"
 )
@@ -69,28 +65,46 @@ def documented_default(engine: str, version: str | None, parameter: str) -> Defa
     if parameter == FORCE_SSL:
         if name == "postgres" and nums:
             if nums[0] >= 15:
-                return Default("1", f"{label}: rds.force_ssl defaults to 1 from PostgreSQL 15",
-                               PG_FORCE_SSL_URL)
-            return Default("0", f"{label}: rds.force_ssl defaults to 0 before PostgreSQL 15",
-                           PG_FORCE_SSL_URL)
+                return Default(
+                    "1",
+                    f"{label}: rds.force_ssl defaults to 1 from PostgreSQL 15",
+                    PG_FORCE_SSL_URL,
+                )
+            return Default(
+                "0", f"{label}: rds.force_ssl defaults to 0 before PostgreSQL 15", PG_FORCE_SSL_URL
+            )
         return Default(None, f"no documented default of rds.force_ssl for {label}")
     if parameter == REQUIRE_SECURE_TRANSPORT:
         if name == "mysql" and nums:
             if nums[:2] <= (8, 4):
-                return Default("0", f"{label}: require_secure_transport defaults to OFF up to 8.4",
-                               MYSQL_RST_URL)
+                return Default(
+                    "0",
+                    f"{label}: require_secure_transport defaults to OFF up to 8.4",
+                    MYSQL_RST_URL,
+                )
             if nums[:2] >= (9, 7):
-                return Default("1", f"{label}: require_secure_transport defaults to ON from 9.7",
-                               MYSQL_RST_URL)
+                return Default(
+                    "1", f"{label}: require_secure_transport defaults to ON from 9.7", MYSQL_RST_URL
+                )
         if name == "mariadb" and len(nums) >= 2:
             if nums[:2] <= (11, 4):
-                return Default("OFF", f"{label}: require_secure_transport defaults to OFF up to"
-                               " 11.4", MARIADB_RST_URL)
+                return Default(
+                    "OFF",
+                    f"{label}: require_secure_transport defaults to OFF up to 11.4",
+                    MARIADB_RST_URL,
+                )
             if nums[:2] >= (11, 8):
-                return Default("ON", f"{label}: require_secure_transport defaults to ON from 11.8",
-                               MARIADB_RST_URL)
+                return Default(
+                    "ON",
+                    f"{label}: require_secure_transport defaults to ON from 11.8",
+                    MARIADB_RST_URL,
+                )
         if name == "aurora-mysql" and major_version(name, version) in {"2", "3"}:
-            return Default("OFF", f"Aurora MySQL {major_version(name, version)}:"
-                           " require_secure_transport defaults to OFF", AURORA_MYSQL_RST_URL)
+            return Default(
+                "OFF",
+                f"Aurora MySQL {major_version(name, version)}:"
+                " require_secure_transport defaults to OFF",
+                AURORA_MYSQL_RST_URL,
+            )
         return Default(None, f"no documented default of require_secure_transport for {label}")
     return Default(None, f"no documented default of {parameter} for {label}")

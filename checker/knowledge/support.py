@@ -40,7 +40,9 @@ AURORA_TABLE_URL = (
 AURORA_LIMITS_URL = (
     "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.html"
 )
-RDS_LIMITS_URL = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html"
+RDS_LIMITS_URL = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html"
+)
 SERVERLESS_V1_URL = (
     "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless.html"
 )
@@ -81,7 +83,9 @@ _NO_IAM_PREFIXES: tuple[tuple[str, str], ...] = (
     ("sqlserver", "RDS for SQL Server"),
     ("db2", "RDS for Db2"),
 )
-IAM_ENGINES = frozenset({"mysql", "mariadb", "postgres", "aurora", "aurora-mysql", "aurora-postgresql"})
+IAM_ENGINES = frozenset(
+    {"mysql", "mariadb", "postgres", "aurora", "aurora-mysql", "aurora-postgresql"}
+)
 
 # RDS for MariaDB: versions 10.11, 11.4 and 11.8 have IAM DB auth; 10.4, 10.5 and 10.6 do not.
 MARIADB_MINIMUM = (10, 11)
@@ -102,19 +106,23 @@ AURORA_MYSQL_NO_CLASSES = frozenset({"db.t2.small", "db.t3.small"})
 
 # Minimum versions from the 2019-era RDS page (history, superseded; used only to explain
 # an UNKNOWN verdict, never to fail).
-_HISTORIC_MINIMUM = {
+_HISTORIC_MINIMUM: dict[str, dict[str, tuple[int, ...]]] = {
     "mysql": {"5.6": (5, 6, 34), "5.7": (5, 7, 16), "8.0": (8, 0, 16)},
     "postgres": {"9.5": (9, 5, 15), "9.6": (9, 6, 11), "10": (10, 6)},
 }
 
 
-def engine_support(engine: str, *, engine_mode: str | None = None, outposts: bool = False) -> Support:
+def engine_support(
+    engine: str, *, engine_mode: str | None = None, outposts: bool = False
+) -> Support:
     """Whether the engine (and deployment) can have IAM DB auth at all, whatever the version."""
     name = engine.lower()
     for prefix, label in _NO_IAM_PREFIXES:
         if name.startswith(prefix):
             source = CREATE_DB_INSTANCE_URL if prefix == "custom-" else RDS_TABLE_URL
-            return Support(Verdict.UNSUPPORTED, f"{label} has no IAM database authentication", source)
+            return Support(
+                Verdict.UNSUPPORTED, f"{label} has no IAM database authentication", source
+            )
     if (engine_mode or "").lower() == "serverless":
         return Support(
             Verdict.UNSUPPORTED,
@@ -150,7 +158,8 @@ def version_support(
             return by_class
         if major in AURORA_MYSQL_MAJORS:
             return Support(
-                Verdict.SUPPORTED, f"Aurora MySQL {major} supports IAM database authentication",
+                Verdict.SUPPORTED,
+                f"Aurora MySQL {major} supports IAM database authentication",
                 AURORA_TABLE_URL,
             )
         return Support(
@@ -181,7 +190,8 @@ def version_support(
                 RDS_TABLE_URL,
             )
         return Support(
-            Verdict.SUPPORTED, f"RDS for {engine} supports IAM database authentication",
+            Verdict.SUPPORTED,
+            f"RDS for {engine} supports IAM database authentication",
             RDS_TABLE_URL,
         )
     return engine_support(engine)
@@ -190,8 +200,11 @@ def version_support(
 def class_support(engine: str, instance_class: str | None) -> Support:
     """Support by instance class alone (for cluster members, whose version the cluster has)."""
     name = engine.lower()
-    if (name in {"aurora-mysql", "aurora"} and instance_class
-            and instance_class.lower() in AURORA_MYSQL_NO_CLASSES):
+    if (
+        name in {"aurora-mysql", "aurora"}
+        and instance_class
+        and instance_class.lower() in AURORA_MYSQL_NO_CLASSES
+    ):
         return Support(
             Verdict.UNSUPPORTED,
             f"Aurora MySQL has no IAM database authentication on {instance_class}",

@@ -81,11 +81,17 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "rule_id": f.rule_id,
         "status": f.status.value,
         "severity": f.severity.value,
-        "resource": {"type": r.type, "id": r.id, "arn": r.arn, "account_id": r.account_id,
-                     "region": r.region},
+        "resource": {
+            "type": r.type,
+            "id": r.id,
+            "arn": r.arn,
+            "account_id": r.account_id,
+            "region": r.region,
+        },
         "message": f.message,
         "evidence": f.evidence,
-        "location": None if f.location is None else {"path": f.location.path,
-                                                     "line": f.location.line},
+        "location": None
+        if f.location is None
+        else {"path": f.location.path, "line": f.location.line},
         "waiver": f.waiver,
     }

@@ -6,14 +6,19 @@ from checker.model.report import Report
 from checker.rule import Finding, Status
 
 _COLOURS = {Status.FAIL: "31", Status.ERROR: "33", Status.PASS: "32", Status.NOT_APPLICABLE: "2"}
-_LABEL = {Status.FAIL: "FAIL", Status.ERROR: "ERROR", Status.PASS: "PASS",
-          Status.NOT_APPLICABLE: "N/A"}
+_LABEL = {
+    Status.FAIL: "FAIL",
+    Status.ERROR: "ERROR",
+    Status.PASS: "PASS",
+    Status.NOT_APPLICABLE: "N/A",
+}
 
 
 def render(report: Report, *, colour: bool = False, show_all: bool = False) -> str:
     """Problems (fail, error) by rule; with ``show_all`` every finding."""
-    shown = {Status.FAIL, Status.ERROR} | ({Status.PASS, Status.NOT_APPLICABLE} if show_all
-                                           else set())
+    shown = {Status.FAIL, Status.ERROR} | (
+        {Status.PASS, Status.NOT_APPLICABLE} if show_all else set()
+    )
 
     def paint(code: str, text: str) -> str:
         return f"\033[{code}m{text}\033[0m" if colour else text
@@ -38,8 +43,13 @@ def render(report: Report, *, colour: bool = False, show_all: bool = False) -> s
         lines.append("")
     for err in report.collection_errors:
         where = "/".join(str(err.get(k)) for k in ("account_id", "region") if err.get(k))
-        lines.append(paint("33", f"collection error {where} {err.get('operation') or ''}:"
-                                 f" {err.get('code')}: {err.get('message')}"))
+        lines.append(
+            paint(
+                "33",
+                f"collection error {where} {err.get('operation') or ''}:"
+                f" {err.get('code')}: {err.get('message')}",
+            )
+        )
     s = report.summary()
     lines.append(
         f"{len(report.rules)} rules, {len(report.findings)} findings: {s['pass']} pass,"

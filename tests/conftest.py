@@ -1,0 +1,75 @@
+"""Shared fixtures and helpers for the test suite."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = Path(__file__).resolve().parent / "cases"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+AS_OF = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+ENUMERATING = ("DBInstances", "DBClusters", "DBProxies")
+
+
+def snapshot_doc(region: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """A snapshot document with one Region of account 123456789012.
+
+    Enumerating sections the Region does not mention are filled with [] so a case only writes
+    what it is about; pass ``fill=False`` to keep them absent.
+    """
+    fill = extra.pop("fill", True)
+    reg = copy.deepcopy(region or {})
+    reg.setdefault("region", REGION)
+    if fill:
+        for section in ENUMERATING:
+            reg.setdefault(section, [])
+    doc: dict[str, Any] = {
+        "format": "rdsiam-snapshot",
+        "version": 1,
+        "collected_at": "2026-11-28T12:00:00Z",
+        "source": {"kind": "aws", "tool": "rdsiam-tests"},
+        "accounts": [{"account_id": ACCOUNT, "partition": "aws", "regions": [reg]}],
+        "errors": [],
+    }
+    doc.update(extra)
+    return doc
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m checker`` in a real subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("NO_COLOR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "checker", *args],
+        cwd=cwd or ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def write_json(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Write a JSON document into tmp_path and return its path."""
+
+    def write(name: str, doc: Any) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,100 @@
+"""Generic runner of the per-rule case files in tests/cases/<RULE_ID>.yaml.
+
+A case file::
+
+    rule: RIA101
+    cases:
+      <scenario>_<expected status>:       # e.g. standalone_enabled_pass
+        region: {...}                     # one Region (us-east-1, account 123456789012), or
+        snapshot: {...}                   # a whole snapshot document
+        as_of: "2026-11-28T12:00:00Z"     # optional evaluation time
+        settings: {cert_warning_days: 30} # optional
+        expect: {<resource id>: <status>} # the exact map of this rule's findings
+        messages: {<resource id>: <substring of the message>}   # optional
+        evidence: {<resource id>: {<key>: <value>}}             # optional
+
+Every case's data is validated against schemas/snapshot.schema.json first, so fixtures cannot
+drift from the contract.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import AS_OF, CASES, snapshot_doc
+
+from checker import contract
+from checker.context import Settings
+from checker.engine import run
+from checker.model.snapshot import Snapshot
+from checker.registry import find
+
+STATUSES = {"pass", "fail", "not_applicable", "error"}
+
+
+def load_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    out = []
+    for path in sorted(CASES.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for name, case in data["cases"].items():
+            out.append((data["rule"], name, case))
+    return out
+
+
+ALL_CASES = load_cases()
+
+
+def case_document(case: dict[str, Any]) -> dict[str, Any]:
+    if "snapshot" in case:
+        doc: dict[str, Any] = case["snapshot"]
+        return doc
+    return snapshot_doc(case.get("region"), **case.get("extra", {}))
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "name", "case"), ALL_CASES, ids=[f"{r}-{n}" for r, n, _ in ALL_CASES]
+)
+def test_case(rule_id: str, name: str, case: dict[str, Any]) -> None:
+    doc = case_document(case)
+    errors = sorted(
+        contract.validator("snapshot.schema.json").iter_errors(doc), key=lambda e: e.json_path
+    )
+    assert not errors, (
+        f"case data violates the snapshot schema: {errors[0].json_path}: {errors[0].message}"
+    )
+    snapshot = Snapshot.model_validate(doc)
+    as_of = (
+        datetime.fromisoformat(case["as_of"].replace("Z", "+00:00")) if "as_of" in case else AS_OF
+    )
+    settings = Settings(**case.get("settings", {}))
+    report = run(snapshot, [find(rule_id)], now=as_of, settings=settings)
+    got: dict[str, str] = {}
+    by_id = {}
+    for finding in report.findings:
+        assert finding.resource.id not in got or got[finding.resource.id] == finding.status.value, (
+            f"two findings for {finding.resource.id} with different statuses"
+        )
+        got[finding.resource.id] = finding.status.value
+        by_id[finding.resource.id] = finding
+    assert got == case["expect"], [f.message for f in report.findings]
+    for rid, text in case.get("messages", {}).items():
+        assert text in by_id[rid].message, by_id[rid].message
+    for rid, expected in case.get("evidence", {}).items():
+        for key, value in expected.items():
+            assert by_id[rid].evidence.get(key) == value, (key, by_id[rid].evidence)
+    suffix = name.rsplit("_", 1)[-1]
+    if name.endswith("_not_applicable"):
+        suffix = "not_applicable"
+    assert suffix in STATUSES, f"case name {name} must end with its expected status"
+    assert suffix in case["expect"].values(), f"{name}: no finding with status {suffix}"
+
+
+def test_case_files_name_existing_rules() -> None:
+    for path in sorted(Path(CASES).glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert path.stem == data["rule"], path
+        find(data["rule"])
