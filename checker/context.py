@@ -292,6 +292,10 @@ class Context:
                 return Effective(
                     name, param.value, f"{why}; engine default of {family} from the snapshot", group
                 )
+        section = "EngineDefaultClusterParameters" if cluster_level else "EngineDefaultParameters"
+        failed = self.errors_for(db.scope.account_id, db.scope.region, section)
+        if failed:
+            why = f"{why}; engine defaults could not be collected ({failed[0].code})"
         documented = parameters.documented_default(db.engine, db.engine_version, name)
         if documented.known:
             return Effective(

@@ -10,7 +10,6 @@ from checker.rule import Finding, Rule, Severity
 from rules.helpers import (
     IAM_LOG,
     cluster_kind,
-    iam_requested,
     member_reason,
     pending_note,
     rds_clusters,
@@ -406,9 +405,10 @@ class IamAuthErrorLogExported(Rule):
                 yield self.not_applicable(db, member_reason(db, ctx))
             elif ctx.engine_support(db).unsupported:
                 yield self.not_applicable(db, ctx.engine_support(db).reason)
-            elif not iam_requested(db):
+            elif not db.iam_auth_enabled:
                 yield self.not_applicable(
-                    db, f"{what} does not have IAM database authentication enabled"
+                    db,
+                    f"{what} does not have IAM database authentication enabled" + pending_note(db),
                 )
             elif IAM_LOG in db.log_exports:
                 yield self.passed(

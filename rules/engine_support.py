@@ -102,9 +102,12 @@ class IamAuthVersionSupported(Rule):
     ## Not applicable when
     The engine has no IAM DB auth at any version (RIA201's concern).
 
-    Where neither a live answer nor a documented table covers the version (the current RDS for
-    MySQL and PostgreSQL tables, Aurora majors outside the lists), the result is `error`: rdsiam
-    will not guess. Collect `DescribeOrderableDBInstanceOptions` to settle it.
+    RDS for MySQL and PostgreSQL are documented as supported at the engine level; AWS's
+    per-version table for them could not be read, so their versions pass on the engine-level
+    fact (the message says so) unless a live answer says otherwise. Versions older than the
+    minimums AWS documented in 2019, and Aurora majors outside the published lists, are covered
+    by no source: the result is `error`, since rdsiam will not guess. Collect
+    `DescribeOrderableDBInstanceOptions` to settle them.
 
     ## Remediation
     Upgrade to a supported major version (the finding names one), change the instance class,

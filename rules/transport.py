@@ -212,7 +212,7 @@ class MysqlRequireSecureTransport(Rule):
             if skip:
                 yield self.not_applicable(db, skip)
             elif db.engine.lower() == "mariadb" and (
-                version_tuple(db.engine_version)[:2] < (10, 5)
+                (10, 0) <= version_tuple(db.engine_version)[:2] < (10, 5)
             ):
                 yield self.not_applicable(
                     db,
@@ -409,7 +409,7 @@ class CertificateValid(Rule):
                 left = (till - ctx.now).total_seconds()
                 if left <= 0:
                     problems.append(f"{what} expired on {till.date().isoformat()}")
-                elif left < warn_days * 86400:
+                elif left <= warn_days * 86400:
                     problems.append(
                         f"{what} expires in {_days(left)} days ({till.date().isoformat()})"
                     )

@@ -15,10 +15,12 @@ Sources (each verdict names the one it rests on):
 - RDS Custom: ``EnableIAMDatabaseAuthentication`` "doesn't apply to RDS Custom":
   https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html
 
-The current RDS for MySQL and RDS for PostgreSQL version tables could not be read (UNCONFIRMED in
-aws-facts.md), so versions of those engines are never judged unsupported from this table: only a
-live ``DescribeOrderableDBInstanceOptions`` answer can say so. The same holds for Aurora majors
-outside the documented lists. Such cases are ``UNKNOWN``, which no rule turns into a failure.
+RDS for MySQL and RDS for PostgreSQL are documented as supported at the engine level, but their
+current per-version tables could not be read (UNCONFIRMED in aws-facts.md). Their versions are
+therefore SUPPORTED on the engine-level fact (the reason says so), except versions older than the
+minimums of the 2019 page, which are UNKNOWN; only a live ``DescribeOrderableDBInstanceOptions``
+answer can make them UNSUPPORTED. Aurora majors outside the documented lists are UNKNOWN too. No
+rule turns UNKNOWN into a failure.
 """
 
 from __future__ import annotations
@@ -191,7 +193,8 @@ def version_support(
             )
         return Support(
             Verdict.SUPPORTED,
-            f"RDS for {engine} supports IAM database authentication",
+            f"RDS for {engine} supports IAM database authentication (documented for the engine;"
+            " AWS's per-version table is unconfirmed)",
             RDS_TABLE_URL,
         )
     return engine_support(engine)
