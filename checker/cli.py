@@ -148,11 +148,12 @@ def _check(args: argparse.Namespace) -> int:
     )
     to_terminal = not args.output and sys.stdout.isatty()
     colour = to_terminal and "NO_COLOR" not in os.environ
-    content = renderer(args.format)(report, colour=colour, show_all=args.show_all)
+    chunks = renderer(args.format)(report, colour=colour, show_all=args.show_all)
     if args.output:
-        write_atomic(args.output, content)
+        write_atomic(args.output, chunks)
     else:
-        sys.stdout.write(content)
+        for chunk in chunks:
+            sys.stdout.write(chunk)
     return exit_code(report, args.fail_on)
 
 

@@ -90,7 +90,7 @@ class Context:
     snapshot: Snapshot
     now: datetime
     settings: Settings = field(default_factory=Settings)
-    _param_index: dict[int, dict[str, Parameter]] = field(default_factory=dict, repr=False)
+    _param_index: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     # -- lookups -----------------------------------------------------------------------------
 
@@ -315,15 +315,17 @@ class Context:
             " explicitly",
         )
 
-    def _find(self, items: tuple[Parameter, ...], name: str) -> Parameter | None:
-        """Look a parameter up by name; groups hold hundreds, so each is indexed once per run.
+    def _find(self, items: list[dict[str, Any]], name: str) -> Parameter | None:
+        """Look a parameter up by name, as a model; groups hold hundreds of raw items, so each
+        group is indexed once per run.
 
-        Keyed by identity: the snapshot, and so every tuple of it, lives as long as the context.
+        Keyed by identity: the snapshot, and so every list in it, lives as long as the context.
         """
         index = self._param_index.get(id(items))
         if index is None:
-            index = self._param_index[id(items)] = {p.name: p for p in items}
-        return index.get(name)
+            index = self._param_index[id(items)] = {str(p.get("ParameterName")): p for p in items}
+        raw = index.get(name)
+        return None if raw is None else Parameter.model_validate(raw)
 
     # -- certificates ------------------------------------------------------------------------
 

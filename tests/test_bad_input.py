@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_cli, snapshot_doc
 
-from checker.collect import files, load_snapshot
+from checker.collect import files
 from checker.errors import InputError
 
 
@@ -46,7 +46,7 @@ def test_schema_violation_names_the_json_path(write_json) -> None:  # type: igno
         run_cli("check", str(path)),
         "snap.json",
         "$.accounts[0].regions[0].DBInstances[0].IAMDatabaseAuthenticationEnabled",
-        "'yes' is not of type 'boolean'",
+        '"yes" is not of type "boolean"',
     )
 
 
@@ -131,15 +131,31 @@ def test_bom_is_accepted(tmp_path: Path) -> None:
 
 
 def test_large_valid_snapshot_is_simply_checked(tmp_path: Path) -> None:
-    """A ~50 MB snapshot goes through the whole path (no size limit, no special mode)."""
+    """A 50 MB snapshot goes through the whole path (no size limit, no special mode)."""
     import sys
 
     sys.path.insert(0, str(ROOT / "bench"))
-    generate = pytest.importorskip("generate")
-    doc = generate.generate(instances=6000, clusters=1200, groups=600, regions=4, seed=7)
+    import generate
+
+    doc = generate.generate(instances=4000, clusters=800, groups=400, regions=4, seed=7)
     path = tmp_path / "big.json"
     path.write_text(json.dumps(doc))
-    size = path.stat().st_size
-    assert size > 30_000_000, size
-    inputs = load_snapshot([str(path)])
-    assert sum(1 for _ in inputs.snapshot.db_instances()) == 6000
+    rds = sum(
+        1
+        for a in doc["accounts"]
+        for r in a["regions"]
+        for i in r["DBInstances"]
+        if i["Engine"] not in ("neptune", "docdb")
+    )
+    del doc
+    assert path.stat().st_size > 45_000_000, path.stat().st_size
+    proc = run_cli("check", str(path), "--format", "json", "--output", str(tmp_path / "r.json"))
+    assert proc.returncode in (1, 3) and proc.stderr == "", proc.stderr[-500:]
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["summary"]["fail"] > 0
+    ria101 = [
+        f
+        for f in report["findings"]
+        if f["rule_id"] == "RIA101" and f["resource"]["type"] == "AWS::RDS::DBInstance"
+    ]
+    assert len(ria101) == rds

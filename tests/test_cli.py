@@ -128,3 +128,17 @@ def test_show_all_lists_passes() -> None:
 def test_python_m_and_version() -> None:
     proc = run_cli("--version")
     assert proc.returncode == 0 and proc.stdout.startswith("rdsiam ")
+
+
+def test_report_file_gets_usual_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    out = tmp_path / "r.json"
+    run_cli("check", EXAMPLE, "--format", "json", "--output", str(out))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+    out.chmod(0o640)
+    run_cli("check", EXAMPLE, "--format", "json", "--output", str(out))
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640

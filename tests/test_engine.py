@@ -107,8 +107,8 @@ def test_error_in_region_absent_from_snapshot_still_reported() -> None:
 
 def test_output_is_deterministic_and_sorted() -> None:
     s = snap({"DBInstances": [PG_OFF, PG_ON]})
-    first = jsonfmt.render(run(s, all_rules(), now=AS_OF))
-    second = jsonfmt.render(run(s, list(reversed(all_rules())), now=AS_OF))
+    first = "".join(jsonfmt.render(run(s, all_rules(), now=AS_OF)))
+    second = "".join(jsonfmt.render(run(s, list(reversed(all_rules())), now=AS_OF)))
     a, b = json.loads(first), json.loads(second)
     assert a["findings"] == b["findings"]
     keys = [(f["rule_id"], f["resource"]["arn"] or f["resource"]["id"]) for f in a["findings"]]
@@ -172,3 +172,15 @@ def test_unknown_fields_are_kept() -> None:
     db = next(s.db_instances())
     assert db.model_extra == {"SomeFutureField": {"a": 1}}
     assert db.model_dump(by_alias=True, exclude_unset=True)["SomeFutureField"] == {"a": 1}
+
+
+def test_empty_report_is_valid_json() -> None:
+    report = run(snap(), [find("RIA101")], now=AS_OF)
+    assert report.findings == []
+    doc = json.loads("".join(jsonfmt.render(report)))
+    assert doc["findings"] == [] and doc["summary"]["pass"] == 0
+
+
+def test_streamed_json_equals_the_whole_document() -> None:
+    report = run(snap({"DBInstances": [PG_ON, PG_OFF]}), all_rules(), now=AS_OF)
+    assert json.loads("".join(jsonfmt.render(report))) == json.loads(json.dumps(report.to_dict()))

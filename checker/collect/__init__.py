@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from checker import contract
 from checker.collect import files
 from checker.collect.merge import merge
 from checker.errors import InputError
@@ -46,5 +47,4 @@ def to_model(path: str, doc: dict[str, Any]) -> Snapshot:
         return Snapshot.model_validate(doc)
     except ValidationError as exc:
         first = exc.errors()[0]
-        location = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
-        raise InputError(path, first["msg"], location) from None
+        raise InputError(path, first["msg"], contract.json_path(first["loc"])) from None

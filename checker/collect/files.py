@@ -156,12 +156,9 @@ def load(paths: Sequence[str]) -> Loaded:
 
 
 def _validate(path: str, doc: Any, validator: Any) -> None:
-    if validator.is_valid(doc):
-        return
-    from jsonschema.exceptions import best_match
-
-    err = best_match(validator.iter_errors(doc))
-    raise InputError(path, err.message, err.json_path)
+    error = contract.first_error(validator, doc)
+    if error is not None:
+        raise InputError(path, error[1], error[0])
 
 
 def classify(path: str, doc: Any, out: Loaded) -> str | None:

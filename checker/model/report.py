@@ -38,9 +38,9 @@ class Report:
             counts[finding.status.value] += 1
         return counts
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON report document."""
-        return {
+    def to_dict(self, *, with_findings: bool = True) -> dict[str, Any]:
+        """The JSON report document (without its findings for the streaming renderer)."""
+        doc = {
             "format": REPORT_FORMAT,
             "version": REPORT_VERSION,
             "tool": {"name": "rdsiam", "version": self.tool_version},
@@ -53,8 +53,10 @@ class Report:
             },
             "summary": self.summary(),
             "rules": [rule_dict(r) for r in self.rules],
-            "findings": [finding_dict(f) for f in self.findings],
         }
+        if with_findings:
+            doc["findings"] = [finding_dict(f) for f in self.findings]
+        return doc
 
 
 def iso(value: datetime) -> str:

@@ -25,7 +25,7 @@ def _utc(value: datetime | None) -> datetime | None:
 class AwsModel(BaseModel):
     """Base of every snapshot model: frozen, aliases accepted, unknown fields kept."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True, defer_build=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +45,12 @@ class Located(AwsModel):
     @property
     def scope(self) -> Scope:
         """The account/Region of this resource (set by the Snapshot)."""
-        if self._scope is None:  # pragma: no cover - models are always built through Snapshot
+        # Read pydantic's private-attribute dict directly: its __getattr__ path is slow, and
+        # rules ask for the scope of every resource several times.
+        scope: Scope | None = self.__pydantic_private__["_scope"]  # type: ignore[index]
+        if scope is None:  # pragma: no cover - models are always built through Snapshot
             raise RuntimeError(f"{type(self).__name__} has no scope")
-        return self._scope
+        return scope
 
 
 class ParameterGroupStatus(AwsModel):
@@ -170,6 +173,14 @@ class OrderableOption(AwsModel):
     supports_iam: bool | None = Field(None, alias="SupportsIAMDatabaseAuthentication")
 
 
+# Parameter groups are three quarters of a large snapshot's bytes (hundreds of parameters per
+# group) while rules read a handful of them. Their items stay the schema-validated dicts of the
+# input, shared rather than copied; ``Parameter`` models are built for the few a rule looks up
+# (Context.effective_parameter). Keys: group name (or parameter group family for engine
+# defaults); values: the DescribeDB[Cluster]Parameters / DescribeEngineDefault*Parameters items.
+ParameterMap = dict[str, Any]
+
+
 class Region(AwsModel):
     region: str
     db_instances: tuple[DBInstance, ...] | None = Field(None, alias="DBInstances")
@@ -178,16 +189,10 @@ class Region(AwsModel):
     db_proxy_targets: dict[str, tuple[DBProxyTarget, ...]] | None = Field(
         None, alias="DBProxyTargets"
     )
-    db_parameter_groups: dict[str, tuple[Parameter, ...]] | None = Field(
-        None, alias="DBParameterGroups"
-    )
-    db_cluster_parameter_groups: dict[str, tuple[Parameter, ...]] | None = Field(
-        None, alias="DBClusterParameterGroups"
-    )
-    engine_default_parameters: dict[str, tuple[Parameter, ...]] | None = Field(
-        None, alias="EngineDefaultParameters"
-    )
-    engine_default_cluster_parameters: dict[str, tuple[Parameter, ...]] | None = Field(
+    db_parameter_groups: ParameterMap | None = Field(None, alias="DBParameterGroups")
+    db_cluster_parameter_groups: ParameterMap | None = Field(None, alias="DBClusterParameterGroups")
+    engine_default_parameters: ParameterMap | None = Field(None, alias="EngineDefaultParameters")
+    engine_default_cluster_parameters: ParameterMap | None = Field(
         None, alias="EngineDefaultClusterParameters"
     )
     certificates: tuple[Certificate, ...] | None = Field(None, alias="Certificates")
@@ -250,7 +255,7 @@ class Snapshot(AwsModel):
                 scope = Scope(account.account_id, account.partition, region.region)
                 for section in (region.db_instances, region.db_clusters, region.db_proxies):
                     for item in section or ():
-                        item._scope = scope
+                        item.__pydantic_private__["_scope"] = scope  # type: ignore[index]
 
     def regions(self) -> Iterator[tuple[Account, Region]]:
         """Every (account, Region) pair in the snapshot."""

@@ -1,17 +1,19 @@
-"""Output formats: one module per format, each ``render(report) -> str``; atomic writing."""
+"""Output formats: one module per format, each ``render(report)`` yielding text; atomic writing."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
-from checker.model.report import Report
+if TYPE_CHECKING:
+    from checker.model.report import Report
 
 FORMATS = ("text", "json")
 
 
-def renderer(fmt: str) -> Callable[..., str]:
+def renderer(fmt: str) -> Callable[..., Iterator[str]]:
     """The render function of a format (imported on demand)."""
     if fmt == "json":
         from checker.report import jsonfmt
@@ -22,21 +24,33 @@ def renderer(fmt: str) -> Callable[..., str]:
     return text.render
 
 
-def write_atomic(path: str, content: str) -> None:
-    """Write ``content`` to ``path`` through a temporary file and a rename, so a reader never
-    sees half a report and a failed run leaves the old file in place."""
+def write_atomic(path: str, chunks: Iterable[str]) -> None:
+    """Write to ``path`` through a temporary file and a rename, so a reader never sees half a
+    report and a failed run leaves the old file in place. The file gets the usual permissions
+    (the old file's, else 0666 less the umask), not mkstemp's 0600."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".rdsiam-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _mode_for(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 __all__ = ["FORMATS", "Report", "renderer", "write_atomic"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from checker.model.report import Report
 from checker.rule import Finding, Status
 
@@ -14,7 +16,7 @@ _LABEL = {
 }
 
 
-def render(report: Report, *, colour: bool = False, show_all: bool = False) -> str:
+def render(report: Report, *, colour: bool = False, show_all: bool = False) -> Iterator[str]:
     """Problems (fail, error) by rule; with ``show_all`` every finding."""
     shown = {Status.FAIL, Status.ERROR} | (
         {Status.PASS, Status.NOT_APPLICABLE} if show_all else set()
@@ -55,4 +57,4 @@ def render(report: Report, *, colour: bool = False, show_all: bool = False) -> s
         f"{len(report.rules)} rules, {len(report.findings)} findings: {s['pass']} pass,"
         f" {s['fail']} fail, {s['not_applicable']} not applicable, {s['error']} error"
     )
-    return "\n".join(lines) + "\n"
+    yield "\n".join(lines) + "\n"
