@@ -25,6 +25,15 @@ PG_CLUSTER = frozenset({"aurora-postgresql", "postgres"})
 MY_INSTANCE = frozenset({"mysql", "mariadb"})
 MY_CLUSTER = frozenset({"aurora-mysql", "aurora", "mysql"})
 TLS_ENGINES = PG_INSTANCE | PG_CLUSTER | MY_INSTANCE | MY_CLUSTER
+# What the parameter rules read: resources, their (cluster) parameter groups, engine defaults.
+PARAMETER_READS = (
+    "DBInstances",
+    "DBClusters",
+    "DBParameterGroups",
+    "DBClusterParameterGroups",
+    "EngineDefaultParameters",
+    "EngineDefaultClusterParameters",
+)
 
 
 def _name(db: DBInstance | DBCluster) -> str:
@@ -140,14 +149,7 @@ class PostgresForceSsl(Rule):
     name = "postgres-force-ssl"
     severity = Severity.MEDIUM
     resource_type = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
-    reads = (
-        "DBInstances",
-        "DBClusters",
-        "DBParameterGroups",
-        "DBClusterParameterGroups",
-        "EngineDefaultParameters",
-        "EngineDefaultClusterParameters",
-    )
+    reads = PARAMETER_READS
     controls = ("AWS-FSBP:RDS.38",)
     source_url = PG_SSL_DOC
 
@@ -196,14 +198,7 @@ class MysqlRequireSecureTransport(Rule):
     name = "mysql-require-secure-transport"
     severity = Severity.MEDIUM
     resource_type = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
-    reads = (
-        "DBInstances",
-        "DBClusters",
-        "DBParameterGroups",
-        "DBClusterParameterGroups",
-        "EngineDefaultParameters",
-        "EngineDefaultClusterParameters",
-    )
+    reads = PARAMETER_READS
     controls = ("AWS-FSBP:RDS.39", "AWS-FSBP:RDS.44")
     source_url = MYSQL_SSL_DOC
 
@@ -270,14 +265,7 @@ class MinimumTlsVersion(Rule):
     name = "minimum-tls-version"
     severity = Severity.LOW
     resource_type = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
-    reads = (
-        "DBInstances",
-        "DBClusters",
-        "DBParameterGroups",
-        "DBClusterParameterGroups",
-        "EngineDefaultParameters",
-        "EngineDefaultClusterParameters",
-    )
+    reads = PARAMETER_READS
     source_url = PG_SSL_DOC
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:

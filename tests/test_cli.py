@@ -142,3 +142,57 @@ def test_report_file_gets_usual_permissions(tmp_path: Path) -> None:
     out.chmod(0o640)
     run_cli("check", EXAMPLE, "--format", "json", "--output", str(out))
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
+
+
+def test_colour_on_a_terminal_only_and_never_with_no_color() -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    def on_tty(extra_env: dict[str, str]) -> str:
+        leader, follower = pty.openpty()
+        env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | extra_env
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "checker", "check", EXAMPLE, "--select", "RIA405"],
+            cwd=ROOT,
+            stdout=follower,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(timeout=60)
+        os.close(leader)
+        return b"".join(chunks).decode()
+
+    assert "\033[31m" in on_tty({})
+    assert "\033[" not in on_tty({"NO_COLOR": "1"})
+
+
+def test_failed_write_keeps_the_old_report(tmp_path: Path) -> None:
+    from collections.abc import Iterator
+
+    import pytest
+
+    from checker.report import write_atomic
+
+    out = tmp_path / "report.json"
+    out.write_text("old")
+
+    def broken() -> Iterator[str]:
+        yield "half a rep"
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        write_atomic(str(out), broken())
+    assert out.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
