@@ -7,10 +7,15 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from checker import __version__
 from checker.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from checker.model.report import InputFile
+    from checker.model.snapshot import Snapshot
+    from checker.rule import Rule
 
 FAIL_ON = ("critical", "high", "medium", "low", "info", "never")
 EXIT_USAGE = 2
@@ -39,48 +44,26 @@ def _parser() -> argparse.ArgumentParser:
         " raw AWS CLI JSON outputs, or directories of them.",
     )
     check.add_argument("paths", nargs="+", metavar="PATH")
-    check.add_argument("--format", choices=FORMATS, default="text")
-    check.add_argument(
-        "--output",
-        "-o",
-        metavar="FILE",
-        help="write the report here (atomically) instead of standard output",
-    )
-    check.add_argument(
-        "--fail-on",
-        choices=FAIL_ON,
-        default="low",
-        help="lowest severity whose failures give exit code 1 (default: low)",
-    )
-    check.add_argument(
-        "--select",
-        action="append",
-        metavar="IDS",
-        help="only these rule ids or prefixes (comma-separated; RIA4 = all 4xx)",
-    )
-    check.add_argument(
-        "--ignore", action="append", metavar="IDS", help="skip these rule ids or prefixes"
-    )
-    check.add_argument(
-        "--as-of",
-        metavar="TIME",
-        help="evaluation time (ISO 8601), for reproducible reports; default: now",
-    )
+    _evaluation_options(check, FORMATS)
     check.add_argument("--account", metavar="ID", help="account of inputs that do not name one")
     check.add_argument("--region", metavar="REGION", help="Region of inputs that do not name one")
-    check.add_argument(
-        "--cert-warning-days",
-        type=int,
-        default=30,
-        metavar="N",
-        help="fail certificates expiring within N days (default 30)",
+
+    collect = sub.add_parser(
+        "collect", help="read a live AWS account or Organization into a snapshot (read-only)"
     )
-    check.add_argument(
-        "--all",
-        action="store_true",
-        dest="show_all",
-        help="text format: list passes and not-applicable findings too",
+    collect.add_argument(
+        "--output",
+        "-o",
+        required=True,
+        metavar="FILE",
+        help="where to write the snapshot (atomically)",
     )
+    _collection_options(collect)
+
+    scan = sub.add_parser("scan", help="collect and check in one run")
+    _collection_options(scan)
+    _evaluation_options(scan, FORMATS)
+    scan.add_argument("--snapshot", metavar="FILE", help="also keep the collected snapshot here")
 
     rules = sub.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("text", "json"), default="text")
@@ -93,12 +76,84 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _evaluation_options(parser: argparse.ArgumentParser, formats: Sequence[str]) -> None:
+    parser.add_argument("--format", choices=formats, default="text")
+    parser.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write the report here (atomically) instead of standard output",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default="low",
+        help="lowest severity whose failures give exit code 1 (default: low)",
+    )
+    parser.add_argument(
+        "--select",
+        action="append",
+        metavar="IDS",
+        help="only these rule ids or prefixes (comma-separated; RIA4 = all 4xx)",
+    )
+    parser.add_argument(
+        "--ignore", action="append", metavar="IDS", help="skip these rule ids or prefixes"
+    )
+    parser.add_argument(
+        "--as-of",
+        metavar="TIME",
+        help="evaluation time (ISO 8601), for reproducible reports; default: now",
+    )
+    parser.add_argument(
+        "--cert-warning-days",
+        type=int,
+        default=30,
+        metavar="N",
+        help="fail certificates expiring within N days (default 30)",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        dest="show_all",
+        help="text format: list passes and not-applicable findings too",
+    )
+
+
+def _collection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--regions",
+        metavar="R1,R2",
+        help="Regions to read (default: every Region enabled for the account)",
+    )
+    parser.add_argument("--profile", help="AWS profile (default: the usual boto3 chain)")
+    parser.add_argument(
+        "--org",
+        action="store_true",
+        help="every ACTIVE account of the AWS Organization, through --role-name",
+    )
+    parser.add_argument(
+        "--role-name", metavar="NAME", help="role to assume in each account with --org"
+    )
+    parser.add_argument("--accounts", metavar="ID,ID", help="with --org: only these accounts")
+    parser.add_argument("--external-id", metavar="ID", help="ExternalId the role demands")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=16,
+        metavar="N",
+        help="parallel account/Region tasks (default 16)",
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rdsiam`` command."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "check":
             return _check(args)
+        if args.command in ("collect", "scan"):
+            return _live(args)
         if args.command == "rules":
             return _rules(args)
         if args.command == "explain":
@@ -123,27 +178,37 @@ def _as_of(value: str | None) -> datetime:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from checker import registry
     from checker.collect import files, load_snapshot
+
+    if args.output:
+        _refuse_overwriting_input(args.output, args.paths)
+    _rules_for(args)  # usage errors before any input is read
+    inputs = load_snapshot(args.paths, account=args.account, region=args.region)
+    files.note(inputs.notes)
+    return _evaluate(args, inputs.snapshot, inputs.files)
+
+
+def _rules_for(args: argparse.Namespace) -> list[type[Rule]]:
+    from checker import registry
+
+    if args.cert_warning_days < 0:
+        raise UsageError("--cert-warning-days must be 0 or more")
+    return registry.select(
+        registry.all_rules(), registry.parse_codes(args.select), registry.parse_codes(args.ignore)
+    )
+
+
+def _evaluate(args: argparse.Namespace, snapshot: Snapshot, input_files: list[InputFile]) -> int:
+    """Run the rules on a snapshot, render the report, and return the exit code."""
     from checker.context import Settings
     from checker.engine import exit_code, run
     from checker.report import renderer, write_atomic
 
-    now = _as_of(args.as_of)
-    if args.cert_warning_days < 0:
-        raise UsageError("--cert-warning-days must be 0 or more")
-    rules = registry.select(
-        registry.all_rules(), registry.parse_codes(args.select), registry.parse_codes(args.ignore)
-    )
-    if args.output:
-        _refuse_overwriting_input(args.output, args.paths)
-    inputs = load_snapshot(args.paths, account=args.account, region=args.region)
-    files.note(inputs.notes)
     report = run(
-        inputs.snapshot,
-        rules,
-        now=now,
-        inputs=inputs.files,
+        snapshot,
+        _rules_for(args),
+        now=_as_of(args.as_of),
+        inputs=input_files,
         settings=Settings(cert_warning_days=args.cert_warning_days),
     )
     to_terminal = not args.output and sys.stdout.isatty()
@@ -155,6 +220,60 @@ def _check(args: argparse.Namespace) -> int:
         for chunk in chunks:
             sys.stdout.write(chunk)
     return exit_code(report, args.fail_on)
+
+
+def _live(args: argparse.Namespace) -> int:
+    """``collect`` (write a snapshot) and ``scan`` (collect, then check)."""
+    import hashlib
+    import json
+
+    from checker import contract
+    from checker.collect import to_model
+    from checker.collect.live import CredentialsError, Options, collect
+    from checker.model.report import InputFile
+    from checker.report import write_atomic
+
+    if args.org and not args.role_name:
+        raise UsageError("--org needs --role-name (the role to assume in each account)")
+    if args.workers < 1:
+        raise UsageError("--workers must be 1 or more")
+    if args.command == "scan":
+        _rules_for(args)
+    options = Options(
+        regions=_csv(args.regions),
+        profile=args.profile,
+        org=args.org,
+        role_name=args.role_name,
+        accounts=_csv(args.accounts),
+        external_id=args.external_id,
+        workers=args.workers,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+    try:
+        doc, _ = collect(options)
+    except CredentialsError as exc:
+        raise InputError("AWS", str(exc)) from None
+    text = json.dumps(doc, ensure_ascii=False) + "\n"
+    error = contract.first_error(contract.validator("snapshot.schema.json"), doc)
+    if error is not None:  # pragma: no cover - our own output must meet the contract
+        raise RuntimeError(f"collected snapshot violates the schema at {error[0]}: {error[1]}")
+    keep = args.output if args.command == "collect" else args.snapshot
+    if keep:
+        write_atomic(keep, [text])
+    if args.command == "collect":
+        failed = len(doc["errors"])
+        if failed:
+            print(f"rdsiam: {failed} collection error(s) recorded in {keep}", file=sys.stderr)
+        return 3 if failed else 0
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    source = InputFile(keep or "(live AWS)", "snapshot" if keep else "aws", digest)
+    return _evaluate(args, to_model(keep or "collected snapshot", doc), [source])
+
+
+def _csv(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def _refuse_overwriting_input(output: str, paths: Sequence[str]) -> None:

@@ -1,0 +1,560 @@
+"""Live collection from AWS through boto3: read-only, parallel, every fault recorded.
+
+One task per account for IAM (global) and one per (account, Region) for RDS, on a bounded thread
+pool. Every failed call becomes an entry of the snapshot's ``errors`` (account, Region,
+operation, code) and leaves its section absent or its item out; collection goes on. A guard on
+every session refuses any API operation that is not ``Describe*``, ``List*`` or ``Get*`` (plus
+``sts:AssumeRole``), before a request is built.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import boto3
+from botocore import xform_name
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.parsers import ResponseParserError
+
+from checker import __version__
+from checker.knowledge.engines import parameter_group_family
+
+READ_PREFIXES = ("Describe", "List", "Get")
+ALLOWED_WRITES = frozenset({("sts", "AssumeRole")})
+SESSION_NAME = "rdsiam"
+# Region tasks make many small calls; I/O bound, so more threads than cores.
+DEFAULT_WORKERS = 16
+
+
+class ReadOnlyViolation(RuntimeError):
+    """An API operation that could change something was about to be called."""
+
+
+# What a failed AWS call can raise: service errors, transport errors, and unparseable answers
+# (botocore's ResponseParserError is not a BotoCoreError).
+CALL_FAILURES: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
+
+
+class CredentialsError(Exception):
+    """No usable credentials: the run stops before collecting (exit 2)."""
+
+
+def read_only_guard(model: Any, **_: Any) -> None:
+    """botocore ``before-parameter-build`` handler: refuse every non-read operation."""
+    service = model.service_model.service_name
+    name = model.name
+    if name.startswith(READ_PREFIXES) or (service, name) in ALLOWED_WRITES:
+        return
+    raise ReadOnlyViolation(f"rdsiam is read-only and refused {service}:{name}")
+
+
+def guard(session: boto3.Session) -> boto3.Session:
+    """Install the read-only guard on every client the session makes."""
+    session.events.register("before-parameter-build", read_only_guard)
+    return session
+
+
+@dataclass
+class Options:
+    regions: list[str] | None = None
+    profile: str | None = None
+    org: bool = False
+    role_name: str | None = None
+    accounts: list[str] | None = None
+    external_id: str | None = None
+    workers: int = DEFAULT_WORKERS
+    max_attempts: int = 5
+    connect_timeout: float = 3.0
+    read_timeout: float = 20.0
+    progress: bool = False
+
+
+@dataclass
+class Stats:
+    """Call counters (by operation) and progress, shared by the worker threads."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    resources: int = 0
+    tasks_done: int = 0
+    tasks_total: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, operation: str) -> None:
+        with self.lock:
+            self.calls[operation] += 1
+
+
+SessionFactory = Callable[..., boto3.Session]
+EndpointResolver = Callable[[str, str], str | None]
+
+
+class Collector:
+    """Collects one snapshot document; construct, then ``run()``."""
+
+    def __init__(
+        self,
+        options: Options,
+        *,
+        session_factory: SessionFactory = boto3.Session,
+        endpoint_for: EndpointResolver | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.options = options
+        self.session_factory = session_factory
+        self.endpoint_for = endpoint_for
+        self.clock = clock
+        self.errors: list[dict[str, Any]] = []
+        self.stats = Stats()
+        self._lock = threading.Lock()
+        self.config = Config(
+            retries={"mode": "adaptive", "max_attempts": options.max_attempts},
+            connect_timeout=options.connect_timeout,
+            read_timeout=options.read_timeout,
+            max_pool_connections=max(10, options.workers),
+            user_agent_extra=f"rdsiam/{__version__}",
+        )
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def client(self, session: boto3.Session, service: str, region: str | None = None) -> Any:
+        endpoint = self.endpoint_for(service, region or "") if self.endpoint_for else None
+        kwargs: dict[str, Any] = {"config": self.config}
+        if region:
+            kwargs["region_name"] = region
+        if endpoint:
+            kwargs["endpoint_url"] = endpoint
+        return session.client(service, **kwargs)
+
+    def record(
+        self,
+        account: str | None,
+        region: str | None,
+        operation: str,
+        exc: Exception,
+        resource: str | None = None,
+    ) -> None:
+        """Turn a failed call into an ``errors`` entry (never a credential or a token)."""
+        if isinstance(exc, ClientError):
+            err = exc.response.get("Error", {})
+            code, message = str(err.get("Code") or "ClientError"), str(err.get("Message") or "")
+        else:
+            code, message = type(exc).__name__, str(exc)
+        message = " ".join(message.split())[:300]  # one line, bounded: it lands in reports
+        entry: dict[str, Any] = {
+            "account_id": account,
+            "region": region,
+            "operation": operation,
+            "code": code,
+            "message": message,
+        }
+        if resource is not None:
+            entry["resource"] = resource
+        with self._lock:
+            self.errors.append(entry)
+
+    def call(self, client: Any, operation: str, key: str, **params: Any) -> list[Any]:
+        """All items under ``key`` (dotted) of an operation, following every page."""
+        method = xform_name(operation)
+        items: list[Any] = []
+        if client.can_paginate(method):
+            for page in client.get_paginator(method).paginate(**params):
+                self.stats.count(operation)
+                items.extend(_dig(page, key))
+            return items
+        # No botocore paginator (DescribeEngineDefaultClusterParameters): follow Marker by hand.
+        request = dict(params)
+        parent = key.rsplit(".", 1)[0] if "." in key else ""
+        while True:
+            self.stats.count(operation)
+            page = getattr(client, method)(**request)
+            items.extend(_dig(page, key))
+            holder = page.get(parent, {}) if parent else page
+            marker = holder.get("Marker") if isinstance(holder, dict) else None
+            if not marker:
+                return items
+            request["Marker"] = marker
+
+    # -- the run -----------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        """Collect everything in scope and return the snapshot document."""
+        started = self.clock()
+        base = guard(
+            self.session_factory(profile_name=self.options.profile)
+            if self.options.profile
+            else self.session_factory()
+        )
+        identity = self._identity(base)
+        partition = identity["Arn"].split(":")[1]
+        targets = self._accounts(base, identity, partition)
+        accounts: dict[str, dict[str, Any]] = {}
+        with ThreadPoolExecutor(max_workers=self.options.workers) as pool:
+            futures = []
+            plans: list[tuple[str, boto3.Session | None]] = list(
+                pool.map(lambda t: (t[0], self._session_for(base, t, partition)), targets)
+            )
+            for account_id, session in plans:
+                accounts[account_id] = {
+                    "account_id": account_id,
+                    "partition": partition,
+                    "regions": [],
+                }
+                if session is None:
+                    continue
+                regions = self._regions(session, account_id)
+                self.stats.tasks_total += 1 + len(regions)
+                futures.append(pool.submit(self._iam, session, accounts[account_id]))
+                for region in regions:
+                    futures.append(
+                        pool.submit(self._region, session, account_id, region, accounts[account_id])
+                    )
+            for future in futures:
+                future.result()  # a ReadOnlyViolation or a bug must not pass silently
+                self._progress()
+        if self.options.progress:
+            print(file=sys.stderr)
+        for acc in accounts.values():
+            acc["regions"].sort(key=lambda r: r["region"])
+        return {
+            "format": "rdsiam-snapshot",
+            "version": 1,
+            "collected_at": _iso(started),
+            "source": {
+                "kind": "aws",
+                "tool": f"rdsiam {__version__}",
+                "caller": identity["Arn"],
+                "workers": self.options.workers,
+            },
+            "accounts": [accounts[a] for a in sorted(accounts)],
+            "errors": sorted(
+                self.errors,
+                key=lambda e: (
+                    e.get("account_id") or "",
+                    e.get("region") or "",
+                    e["operation"] or "",
+                    e.get("resource") or "",
+                ),
+            ),
+        }
+
+    def _identity(self, session: boto3.Session) -> dict[str, Any]:
+        try:
+            sts = self.client(session, "sts", session.region_name or "us-east-1")
+            self.stats.count("GetCallerIdentity")
+            identity: dict[str, Any] = sts.get_caller_identity()
+            return identity
+        except NoCredentialsError:
+            raise CredentialsError(
+                "no AWS credentials found (environment, --profile, SSO or instance role)"
+            ) from None
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "ClientError")
+            raise CredentialsError(
+                f"sts:GetCallerIdentity failed ({code}): the credentials are expired or invalid"
+            ) from None
+        except BotoCoreError as exc:
+            raise CredentialsError(f"sts:GetCallerIdentity failed: {exc}") from None
+
+    def _accounts(
+        self, session: boto3.Session, identity: dict[str, Any], partition: str
+    ) -> list[tuple[str, bool]]:
+        """(account id, must assume a role) for every account in scope."""
+        own = str(identity["Account"])
+        if not self.options.org:
+            return [(own, False)]
+        org = self.client(session, "organizations", _home_region(partition))
+        try:
+            listed = self.call(org, "ListAccounts", "Accounts")
+        except CALL_FAILURES as exc:
+            raise CredentialsError(
+                f"organizations:ListAccounts failed"
+                f" ({_code(exc)}): --org needs the management or a delegated"
+                " administrator account"
+            ) from None
+        wanted = set(self.options.accounts or ())
+        ids = sorted(
+            a["Id"]
+            for a in listed
+            if a.get("Status") == "ACTIVE" and (not wanted or a["Id"] in wanted)
+        )
+        return [(i, True) for i in ids]
+
+    def _session_for(
+        self, base: boto3.Session, target: tuple[str, bool], partition: str
+    ) -> boto3.Session | None:
+        account_id, assume = target
+        if not assume:
+            return base
+        role_arn = f"arn:{partition}:iam::{account_id}:role/{self.options.role_name}"
+        params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME}
+        if self.options.external_id:
+            params["ExternalId"] = self.options.external_id
+        try:
+            sts = self.client(base, "sts", base.region_name or _home_region(partition))
+            self.stats.count("AssumeRole")
+            creds = sts.assume_role(**params)["Credentials"]
+        except CALL_FAILURES as exc:
+            self.record(account_id, None, "AssumeRole", exc, role_arn)
+            return None
+        session = self.session_factory(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=base.region_name,
+        )
+        return guard(session)
+
+    def _regions(self, session: boto3.Session, account_id: str) -> list[str]:
+        if self.options.regions:
+            return list(self.options.regions)
+        region = session.region_name or "us-east-1"
+        try:
+            ec2 = self.client(session, "ec2", region)
+            self.stats.count("DescribeRegions")
+            found = ec2.describe_regions(
+                Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}]
+            )["Regions"]
+            return sorted(r["RegionName"] for r in found)
+        except CALL_FAILURES as exc:
+            self.record(account_id, None, "DescribeRegions", exc)
+            return [region]
+
+    def _progress(self) -> None:
+        with self.stats.lock:
+            self.stats.tasks_done += 1
+            done, total, found = (
+                self.stats.tasks_done,
+                self.stats.tasks_total,
+                self.stats.resources,
+            )
+        if self.options.progress:
+            print(
+                f"\rrdsiam: {done}/{total} account and Region tasks, {found} resources",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    # -- per account -------------------------------------------------------------------
+
+    def _iam(self, session: boto3.Session, account: dict[str, Any]) -> None:
+        iam = self.client(session, "iam", session.region_name or "us-east-1")
+        try:
+            pages = iam.get_paginator("get_account_authorization_details").paginate()
+            merged: dict[str, list[Any]] = {
+                k: [] for k in ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+            }
+            for page in pages:
+                self.stats.count("GetAccountAuthorizationDetails")
+                for key, items in merged.items():
+                    items.extend(page.get(key, []))
+            account["iam"] = _plain(merged)
+        except CALL_FAILURES as exc:
+            self.record(account["account_id"], None, "GetAccountAuthorizationDetails", exc)
+
+    # -- per Region --------------------------------------------------------------------
+
+    def _region(
+        self, session: boto3.Session, account_id: str, region: str, account: dict[str, Any]
+    ) -> None:
+        rds = self.client(session, "rds", region)
+        out: dict[str, Any] = {"region": region}
+
+        def section(name: str, operation: str, key: str, **params: Any) -> list[Any] | None:
+            try:
+                items = self.call(rds, operation, key, **params)
+            except CALL_FAILURES as exc:
+                self.record(account_id, region, operation, exc, params.get("DBProxyName"))
+                return None
+            out[name] = _plain(items)
+            return items
+
+        instances = section("DBInstances", "DescribeDBInstances", "DBInstances") or []
+        clusters = section("DBClusters", "DescribeDBClusters", "DBClusters") or []
+        proxies = section("DBProxies", "DescribeDBProxies", "DBProxies")
+        with self.stats.lock:
+            self.stats.resources += len(instances) + len(clusters) + len(proxies or [])
+        if proxies is not None:
+            out["DBProxyTargets"] = self._each(
+                rds,
+                account_id,
+                region,
+                "DescribeDBProxyTargets",
+                "Targets",
+                "DBProxyName",
+                [p["DBProxyName"] for p in proxies],
+            )
+        groups = sorted(
+            {
+                g["DBParameterGroupName"]
+                for i in instances
+                for g in i.get("DBParameterGroups", [])
+                if g.get("DBParameterGroupName")
+            }
+        )
+        out["DBParameterGroups"] = self._each(
+            rds,
+            account_id,
+            region,
+            "DescribeDBParameters",
+            "Parameters",
+            "DBParameterGroupName",
+            groups,
+        )
+        cgroups = sorted(
+            {c["DBClusterParameterGroup"] for c in clusters if c.get("DBClusterParameterGroup")}
+        )
+        out["DBClusterParameterGroups"] = self._each(
+            rds,
+            account_id,
+            region,
+            "DescribeDBClusterParameters",
+            "Parameters",
+            "DBClusterParameterGroupName",
+            cgroups,
+        )
+        families = _families(instances, groups)
+        out["EngineDefaultParameters"] = self._each(
+            rds,
+            account_id,
+            region,
+            "DescribeEngineDefaultParameters",
+            "EngineDefaults.Parameters",
+            "DBParameterGroupFamily",
+            families,
+        )
+        cfamilies = _families(clusters, cgroups)
+        out["EngineDefaultClusterParameters"] = self._each(
+            rds,
+            account_id,
+            region,
+            "DescribeEngineDefaultClusterParameters",
+            "EngineDefaults.Parameters",
+            "DBParameterGroupFamily",
+            cfamilies,
+        )
+        section("Certificates", "DescribeCertificates", "Certificates")
+        out["OrderableDBInstanceOptions"] = self._orderable(rds, account_id, region, instances)
+        with self._lock:
+            account["regions"].append(out)
+
+    def _each(
+        self,
+        client: Any,
+        account_id: str,
+        region: str,
+        operation: str,
+        key: str,
+        param: str,
+        names: Iterable[str],
+    ) -> dict[str, Any]:
+        """One call per named item (a group, a proxy, a family), each item read once."""
+        out: dict[str, Any] = {}
+        for name in names:
+            try:
+                out[name] = _plain(self.call(client, operation, key, **{param: name}))
+            except CALL_FAILURES as exc:
+                self.record(account_id, region, operation, exc, name)
+        return out
+
+    def _orderable(
+        self, client: Any, account_id: str, region: str, instances: list[dict[str, Any]]
+    ) -> list[Any]:
+        """DescribeOrderableDBInstanceOptions only for the combinations in use, each once."""
+        combos = sorted(
+            {
+                (i["Engine"], i.get("EngineVersion", ""), i.get("DBInstanceClass", ""))
+                for i in instances
+                if i.get("EngineVersion")
+                and i.get("DBInstanceClass")
+                and i["Engine"] not in ("neptune", "docdb")
+            }
+        )
+        found: list[Any] = []
+        for engine, version, klass in combos:
+            try:
+                found.extend(
+                    self.call(
+                        client,
+                        "DescribeOrderableDBInstanceOptions",
+                        "OrderableDBInstanceOptions",
+                        Engine=engine,
+                        EngineVersion=version,
+                        DBInstanceClass=klass,
+                    )
+                )
+            except CALL_FAILURES as exc:
+                self.record(
+                    account_id,
+                    region,
+                    "DescribeOrderableDBInstanceOptions",
+                    exc,
+                    f"{engine} {version} {klass}",
+                )
+        plain: list[Any] = _plain(found)
+        return plain
+
+
+def _families(items: list[dict[str, Any]], group_names: Iterable[str]) -> list[str]:
+    """Parameter group families in use, so ``default.*`` groups get the real engine defaults:
+    the family a ``default.<family>`` group names, else the one of the engine version."""
+    families = {name[len("default.") :] for name in group_names if name.startswith("default.")}
+    for item in items:
+        family = parameter_group_family(item.get("Engine", ""), item.get("EngineVersion"))
+        if family:
+            families.add(family)
+    return sorted(families)
+
+
+def _dig(page: dict[str, Any], key: str) -> list[Any]:
+    value: Any = page
+    for part in key.split("."):
+        value = value.get(part, {}) if isinstance(value, dict) else {}
+    return list(value) if isinstance(value, list) else []
+
+
+def _plain(value: Any) -> Any:
+    """boto3 values as JSON: datetimes to ISO 8601 UTC; ResponseMetadata dropped."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k != "ResponseMetadata"}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _code(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", "ClientError"))
+    return type(exc).__name__
+
+
+def _home_region(partition: str) -> str:
+    return {"aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}.get(partition, "us-east-1")
+
+
+def collect(options: Options, **kwargs: Any) -> tuple[dict[str, Any], Stats]:
+    """Collect a snapshot document; returns it with the call statistics."""
+    collector = Collector(options, **kwargs)
+    started = time.monotonic()
+    doc = collector.run()
+    doc["source"]["seconds"] = round(time.monotonic() - started, 3)
+    return doc, collector.stats
