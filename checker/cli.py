@@ -143,6 +143,18 @@ def _collection_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="parallel account/Region tasks (default 16)",
     )
+    parser.add_argument(
+        "--metrics",
+        action="store_true",
+        help="also read CloudWatch IamDbAuthConnectionRequests of IAM-enabled instances (RIA701)",
+    )
+    parser.add_argument(
+        "--metrics-days",
+        type=int,
+        default=14,
+        metavar="N",
+        help="window of --metrics in days (default 14)",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
 
@@ -237,6 +249,8 @@ def _live(args: argparse.Namespace) -> int:
         raise UsageError("--org needs --role-name (the role to assume in each account)")
     if args.workers < 1:
         raise UsageError("--workers must be 1 or more")
+    if args.metrics and not 1 <= args.metrics_days <= 455:
+        raise UsageError("--metrics-days must be between 1 and 455 (CloudWatch keeps 15 months)")
     if args.command == "scan":
         _rules_for(args)
     options = Options(
@@ -247,6 +261,7 @@ def _live(args: argparse.Namespace) -> int:
         accounts=_csv(args.accounts),
         external_id=args.external_id,
         workers=args.workers,
+        metrics_days=args.metrics_days if args.metrics else None,
         progress=not args.quiet and sys.stderr.isatty(),
     )
     try:

@@ -13,6 +13,7 @@ from rules.auth_mode import (
 )
 from rules.engine_support import IamAuthOnSupportedEngine, IamAuthVersionSupported
 from rules.exclusivity import PostgresIamKerberosExclusive
+from rules.operations import IamConnectionRate
 from rules.transport import (
     CertificateValid,
     MinimumTlsVersion,
@@ -35,4 +36,5 @@ ALL_RULES: tuple[type[Rule], ...] = (
     CertificateValid,
     ProxyRequiresTls,
     PostgresIamKerberosExclusive,
+    IamConnectionRate,
 )

@@ -12,7 +12,11 @@ LIVE = ROOT / "checker" / "collect" / "live.py"
 # Calls that need no permission in the scanned account: GetCallerIdentity needs none at all,
 # AssumeRole and ListAccounts are made by the caller in the management account (README).
 CALLER_SIDE = {"GetCallerIdentity", "AssumeRole", "ListAccounts"}
-SERVICES = {"DescribeRegions": "ec2", "GetAccountAuthorizationDetails": "iam"}
+SERVICES = {
+    "DescribeRegions": "ec2",
+    "GetAccountAuthorizationDetails": "iam",
+    "GetMetricData": "cloudwatch",
+}
 
 
 def actions() -> set[str]:

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -76,6 +76,7 @@ class Options:
     connect_timeout: float = 3.0
     read_timeout: float = 20.0
     progress: bool = False
+    metrics_days: int | None = None  # --metrics: CloudWatch IamDbAuthConnectionRequests window
 
 
 @dataclass
@@ -443,9 +444,91 @@ class Collector:
             cfamilies,
         )
         section("Certificates", "DescribeCertificates", "Certificates")
+        if self.options.metrics_days:
+            metrics = self._metrics(session, account_id, region, instances, clusters)
+            if metrics is not None:
+                out["Metrics"] = metrics
         out["OrderableDBInstanceOptions"] = self._orderable(rds, account_id, region, instances)
         with self._lock:
             account["regions"].append(out)
+
+    def _metrics(
+        self,
+        session: boto3.Session,
+        account_id: str,
+        region: str,
+        instances: list[dict[str, Any]],
+        clusters: list[dict[str, Any]],
+    ) -> dict[str, Any] | None:
+        """Peak IAM connection requests per minute of every IAM-enabled DB instance.
+
+        CloudWatch ``IamDbAuthConnectionRequests`` (Sum, 60 s periods) over the window; only the
+        peak and the number of datapoints are kept, not the series.
+        """
+        iam_clusters = {
+            c["DBClusterIdentifier"] for c in clusters if c.get("IAMDatabaseAuthenticationEnabled")
+        }
+        names = sorted(
+            i["DBInstanceIdentifier"]
+            for i in instances
+            if i.get("IAMDatabaseAuthenticationEnabled")
+            or i.get("DBClusterIdentifier") in iam_clusters
+        )
+        days = int(self.options.metrics_days or 0)
+        end = self.clock().replace(second=0, microsecond=0)
+        start = end - timedelta(days=days)
+        peaks: dict[str, dict[str, Any]] = {
+            n: {"max_per_minute": None, "datapoints": 0} for n in names
+        }
+        cloudwatch = self.client(session, "cloudwatch", region)
+        try:
+            for offset in range(0, len(names), 500):  # GetMetricData takes 500 queries a call
+                batch = names[offset : offset + 500]
+                queries = [
+                    {
+                        "Id": f"m{i}",
+                        "MetricStat": {
+                            "Metric": {
+                                "Namespace": "AWS/RDS",
+                                "MetricName": "IamDbAuthConnectionRequests",
+                                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": name}],
+                            },
+                            "Period": 60,
+                            "Stat": "Sum",
+                        },
+                        "ReturnData": True,
+                    }
+                    for i, name in enumerate(batch)
+                ]
+                results = self.call(
+                    cloudwatch,
+                    "GetMetricData",
+                    "MetricDataResults",
+                    MetricDataQueries=queries,
+                    StartTime=start,
+                    EndTime=end,
+                )
+                for result in results:
+                    peak = peaks[batch[int(result["Id"][1:])]]
+                    values = result.get("Values", [])
+                    peak["datapoints"] += len(values)
+                    if values:
+                        top = max(values)
+                        if peak["max_per_minute"] is None or top > peak["max_per_minute"]:
+                            peak["max_per_minute"] = top
+        except CALL_FAILURES as exc:
+            self.record(account_id, region, "GetMetricData", exc)
+            return None
+        return {
+            "IamDbAuthConnectionRequests": {
+                "statistic": "Sum",
+                "period_seconds": 60,
+                "days": days,
+                "start": _iso(start),
+                "end": _iso(end),
+                "instances": peaks,
+            }
+        }
 
     def _each(
         self,

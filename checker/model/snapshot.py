@@ -199,6 +199,7 @@ class Region(AwsModel):
     orderable_options: tuple[OrderableOption, ...] | None = Field(
         None, alias="OrderableDBInstanceOptions"
     )
+    metrics: dict[str, Any] | None = Field(None, alias="Metrics")
 
 
 class DatabaseUser(AwsModel):
