@@ -31,7 +31,7 @@ def actions() -> set[str]:
 
 def test_policy_is_read_only_and_names_no_wildcards() -> None:
     for action in actions():
-        service, name = action.split(":")
+        _service, name = action.split(":")
         assert name.startswith(("Describe", "List", "Get")), action
         assert "*" not in action, f"{action}: least privilege names each action"
 
