@@ -26,7 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.parsers import ResponseParserError
 
 from checker import __version__
-from checker.knowledge.engines import parameter_group_family
+from checker.knowledge.engines import is_rds_engine, parameter_group_family
 
 READ_PREFIXES = ("Describe", "List", "Get")
 ALLOWED_WRITES = frozenset({("sts", "AssumeRole")})
@@ -200,10 +200,10 @@ class Collector:
         accounts: dict[str, dict[str, Any]] = {}
         with ThreadPoolExecutor(max_workers=self.options.workers) as pool:
             futures = []
-            plans: list[tuple[str, boto3.Session | None]] = list(
-                pool.map(lambda t: (t[0], self._session_for(base, t, partition)), targets)
-            )
-            for account_id, session in plans:
+            # Sessions (AssumeRole) and Region lists per account, in parallel: an Organization
+            # can have hundreds of accounts.
+            plans = list(pool.map(lambda t: self._prepare(base, t, partition), targets))
+            for account_id, session, regions in plans:
                 accounts[account_id] = {
                     "account_id": account_id,
                     "partition": partition,
@@ -211,7 +211,6 @@ class Collector:
                 }
                 if session is None:
                     continue
-                regions = self._regions(session, account_id)
                 self.stats.tasks_total += 1 + len(regions)
                 futures.append(pool.submit(self._iam, session, accounts[account_id]))
                 for region in regions:
@@ -288,6 +287,14 @@ class Collector:
             if a.get("Status") == "ACTIVE" and (not wanted or a["Id"] in wanted)
         )
         return [(i, True) for i in ids]
+
+    def _prepare(
+        self, base: boto3.Session, target: tuple[str, bool], partition: str
+    ) -> tuple[str, boto3.Session | None, list[str]]:
+        """(account, its session or None when the role could not be assumed, its Regions)."""
+        session = self._session_for(base, target, partition)
+        regions = self._regions(session, target[0]) if session is not None else []
+        return target[0], session, regions
 
     def _session_for(
         self, base: boto3.Session, target: tuple[str, bool], partition: str
@@ -381,9 +388,13 @@ class Collector:
 
         instances = section("DBInstances", "DescribeDBInstances", "DBInstances") or []
         clusters = section("DBClusters", "DescribeDBClusters", "DBClusters") or []
+        counted = len(instances) + len(clusters)
+        # Neptune and DocumentDB come back from the same calls; no rule reads their groups.
+        instances = [i for i in instances if is_rds_engine(i.get("Engine", ""))]
+        clusters = [c for c in clusters if is_rds_engine(c.get("Engine", ""))]
         proxies = section("DBProxies", "DescribeDBProxies", "DBProxies")
         with self.stats.lock:
-            self.stats.resources += len(instances) + len(clusters) + len(proxies or [])
+            self.stats.resources += counted + len(proxies or [])
         if proxies is not None:
             out["DBProxyTargets"] = self._each(
                 rds,
@@ -557,9 +568,7 @@ class Collector:
             {
                 (i["Engine"], i.get("EngineVersion", ""), i.get("DBInstanceClass", ""))
                 for i in instances
-                if i.get("EngineVersion")
-                and i.get("DBInstanceClass")
-                and i["Engine"] not in ("neptune", "docdb")
+                if i.get("EngineVersion") and i.get("DBInstanceClass")
             }
         )
         found: list[Any] = []
