@@ -43,6 +43,10 @@ SECTION_OPERATIONS: dict[str, frozenset[str]] = {
 }
 
 
+# Failures that leave a whole account uncollected (no session for it).
+ACCOUNT_WIDE_OPERATIONS = frozenset({"AssumeRole"})
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """User-tunable evaluation settings."""
@@ -132,6 +136,10 @@ class Context:
         operations = SECTION_OPERATIONS.get(section, frozenset())
         out = []
         for err in self.snapshot.errors:
+            if err.operation in ACCOUNT_WIDE_OPERATIONS:
+                if account_id is None or err.account_id in (None, account_id):
+                    out.append(err)
+                continue
             if (
                 err.account_id is not None
                 and account_id is not None

@@ -184,3 +184,23 @@ def test_empty_report_is_valid_json() -> None:
 def test_streamed_json_equals_the_whole_document() -> None:
     report = run(snap({"DBInstances": [PG_ON, PG_OFF]}), all_rules(), now=AS_OF)
     assert json.loads("".join(jsonfmt.render(report))) == json.loads(json.dumps(report.to_dict()))
+
+
+def test_failed_assume_role_is_named_for_the_whole_account() -> None:
+    doc = snapshot_doc({"DBInstances": [PG_ON]})
+    doc["accounts"].append({"account_id": "210987654321", "partition": "aws", "regions": []})
+    doc["errors"] = [
+        {
+            "account_id": "210987654321",
+            "region": None,
+            "operation": "AssumeRole",
+            "resource": "arn:aws:iam::210987654321:role/audit",
+            "code": "AccessDenied",
+            "message": "not authorized",
+        }
+    ]
+    report = run(Snapshot.model_validate(doc), [find("RIA101")], now=AS_OF)
+    errors = [f for f in report.findings if f.status is Status.ERROR]
+    assert [(f.resource.account_id, f.resource.region) for f in errors] == [("210987654321", None)]
+    assert "AssumeRole: AccessDenied" in errors[0].message
+    assert [f.status for f in report.findings if f.resource.id == "pg"] == [Status.PASS]

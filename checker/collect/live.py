@@ -117,7 +117,8 @@ class Collector:
         self.stats = Stats()
         self._lock = threading.Lock()
         self.config = Config(
-            retries={"mode": "adaptive", "max_attempts": options.max_attempts},
+            # total_max_attempts counts attempts; botocore's max_attempts would count retries.
+            retries={"mode": "adaptive", "total_max_attempts": options.max_attempts},
             connect_timeout=options.connect_timeout,
             read_timeout=options.read_timeout,
             max_pool_connections=max(10, options.workers),
@@ -386,80 +387,77 @@ class Collector:
             out[name] = _plain(items)
             return items
 
-        instances = section("DBInstances", "DescribeDBInstances", "DBInstances") or []
-        clusters = section("DBClusters", "DescribeDBClusters", "DBClusters") or []
-        counted = len(instances) + len(clusters)
-        # Neptune and DocumentDB come back from the same calls; no rule reads their groups.
-        instances = [i for i in instances if is_rds_engine(i.get("Engine", ""))]
-        clusters = [c for c in clusters if is_rds_engine(c.get("Engine", ""))]
+        listed = section("DBInstances", "DescribeDBInstances", "DBInstances")
+        listed_clusters = section("DBClusters", "DescribeDBClusters", "DBClusters")
         proxies = section("DBProxies", "DescribeDBProxies", "DBProxies")
         with self.stats.lock:
-            self.stats.resources += counted + len(proxies or [])
+            self.stats.resources += sum(len(x or []) for x in (listed, listed_clusters, proxies))
+        # Neptune and DocumentDB come back from the same calls; no rule reads their groups.
+        instances = [i for i in listed or [] if is_rds_engine(i.get("Engine", ""))]
+        clusters = [c for c in listed_clusters or [] if is_rds_engine(c.get("Engine", ""))]
+        # What is looked up from a listing stays absent when the listing failed: "not
+        # collected", never an empty "none there".
         if proxies is not None:
+            names = [p["DBProxyName"] for p in proxies]
             out["DBProxyTargets"] = self._each(
+                rds, account_id, region, "DescribeDBProxyTargets", "Targets", "DBProxyName", names
+            )
+        if listed is not None:
+            groups = sorted(
+                {
+                    g["DBParameterGroupName"]
+                    for i in instances
+                    for g in i.get("DBParameterGroups", [])
+                    if g.get("DBParameterGroupName")
+                }
+            )
+            out["DBParameterGroups"] = self._each(
                 rds,
                 account_id,
                 region,
-                "DescribeDBProxyTargets",
-                "Targets",
-                "DBProxyName",
-                [p["DBProxyName"] for p in proxies],
+                "DescribeDBParameters",
+                "Parameters",
+                "DBParameterGroupName",
+                groups,
             )
-        groups = sorted(
-            {
-                g["DBParameterGroupName"]
-                for i in instances
-                for g in i.get("DBParameterGroups", [])
-                if g.get("DBParameterGroupName")
-            }
-        )
-        out["DBParameterGroups"] = self._each(
-            rds,
-            account_id,
-            region,
-            "DescribeDBParameters",
-            "Parameters",
-            "DBParameterGroupName",
-            groups,
-        )
-        cgroups = sorted(
-            {c["DBClusterParameterGroup"] for c in clusters if c.get("DBClusterParameterGroup")}
-        )
-        out["DBClusterParameterGroups"] = self._each(
-            rds,
-            account_id,
-            region,
-            "DescribeDBClusterParameters",
-            "Parameters",
-            "DBClusterParameterGroupName",
-            cgroups,
-        )
-        families = _families(instances, groups)
-        out["EngineDefaultParameters"] = self._each(
-            rds,
-            account_id,
-            region,
-            "DescribeEngineDefaultParameters",
-            "EngineDefaults.Parameters",
-            "DBParameterGroupFamily",
-            families,
-        )
-        cfamilies = _families(clusters, cgroups)
-        out["EngineDefaultClusterParameters"] = self._each(
-            rds,
-            account_id,
-            region,
-            "DescribeEngineDefaultClusterParameters",
-            "EngineDefaults.Parameters",
-            "DBParameterGroupFamily",
-            cfamilies,
-        )
+            out["EngineDefaultParameters"] = self._each(
+                rds,
+                account_id,
+                region,
+                "DescribeEngineDefaultParameters",
+                "EngineDefaults.Parameters",
+                "DBParameterGroupFamily",
+                _families(instances, groups),
+            )
+        if listed_clusters is not None:
+            cgroups = sorted(
+                {c["DBClusterParameterGroup"] for c in clusters if c.get("DBClusterParameterGroup")}
+            )
+            out["DBClusterParameterGroups"] = self._each(
+                rds,
+                account_id,
+                region,
+                "DescribeDBClusterParameters",
+                "Parameters",
+                "DBClusterParameterGroupName",
+                cgroups,
+            )
+            out["EngineDefaultClusterParameters"] = self._each(
+                rds,
+                account_id,
+                region,
+                "DescribeEngineDefaultClusterParameters",
+                "EngineDefaults.Parameters",
+                "DBParameterGroupFamily",
+                _families(clusters, cgroups),
+            )
         section("Certificates", "DescribeCertificates", "Certificates")
-        if self.options.metrics_days:
-            metrics = self._metrics(session, account_id, region, instances, clusters)
-            if metrics is not None:
-                out["Metrics"] = metrics
-        out["OrderableDBInstanceOptions"] = self._orderable(rds, account_id, region, instances)
+        if listed is not None:
+            if self.options.metrics_days:
+                metrics = self._metrics(session, account_id, region, instances, clusters)
+                if metrics is not None:
+                    out["Metrics"] = metrics
+            out["OrderableDBInstanceOptions"] = self._orderable(rds, account_id, region, instances)
         with self._lock:
             account["regions"].append(out)
 
