@@ -73,3 +73,28 @@ def write_json(tmp_path: Path):  # type: ignore[no-untyped-def]
         return path
 
     return write
+
+
+MOTO_ACCESS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def moto_reset(url: str) -> None:
+    """In-process moto servers share one global state: clear it."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
+
+
+@pytest.fixture(scope="module")
+def moto_url():  # type: ignore[no-untyped-def]
+    """A moto server on 127.0.0.1 (free port) for one test module, empty at start and end."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    moto_reset(url)
+    yield url
+    moto_reset(url)
+    server.stop()

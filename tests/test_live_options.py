@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from conftest import MOTO_ACCESS
 
 from checker.collect.live import Options, collect
 
-ACCESS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-def reset(url: str) -> None:
-    # In-process moto servers share one global state; leave none behind for other modules.
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    reset(url)
-    yield url
-    reset(url)
-    server.stop()
+ACCESS = MOTO_ACCESS
 
 
 def test_external_id_is_sent_with_every_assume_role(moto_url: str) -> None:

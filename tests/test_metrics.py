@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
-from conftest import run_cli
+from conftest import MOTO_ACCESS, run_cli
 
 from checker.collect.live import Options, collect
 
-ACCESS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+ACCESS = MOTO_ACCESS
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
+def metrics_world(moto_url: str) -> str:
+    """Three instances (two with IAM) and their connection metrics."""
+    url = moto_url
     rds = boto3.client("rds", endpoint_url=url, region_name="us-east-1", **ACCESS)
     for name, iam in (("busy", True), ("calm", True), ("password", False)):
         rds.create_db_instance(
@@ -51,8 +46,7 @@ def moto_url() -> Iterator[str]:
                     }
                 ],
             )
-    yield url
-    server.stop()
+    return url
 
 
 def session_factory(url: str):  # type: ignore[no-untyped-def]
@@ -63,11 +57,11 @@ def session_factory(url: str):  # type: ignore[no-untyped-def]
     return make
 
 
-def test_metrics_keep_each_iam_instance_peak(moto_url: str) -> None:
+def test_metrics_keep_each_iam_instance_peak(metrics_world: str) -> None:
     doc, stats = collect(
         Options(regions=["us-east-1"], metrics_days=14, workers=2),
-        session_factory=session_factory(moto_url),
-        endpoint_for=lambda service, region: moto_url,
+        session_factory=session_factory(metrics_world),
+        endpoint_for=lambda service, region: metrics_world,
         clock=lambda: NOW,
     )
     (region,) = doc["accounts"][0]["regions"]
@@ -82,19 +76,19 @@ def test_metrics_keep_each_iam_instance_peak(moto_url: str) -> None:
     assert stats.calls["GetMetricData"] == 1  # both instances in one batch
 
 
-def test_metrics_off_by_default_and_judged_by_ria701(moto_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_metrics_off_by_default_and_judged_by_ria701(metrics_world: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     doc, stats = collect(
         Options(regions=["us-east-1"], workers=2),
-        session_factory=session_factory(moto_url),
-        endpoint_for=lambda service, region: moto_url,
+        session_factory=session_factory(metrics_world),
+        endpoint_for=lambda service, region: metrics_world,
         clock=lambda: NOW,
     )
     assert "Metrics" not in doc["accounts"][0]["regions"][0]
     assert stats.calls["GetMetricData"] == 0
     with_metrics, _ = collect(
         Options(regions=["us-east-1"], metrics_days=14, workers=2),
-        session_factory=session_factory(moto_url),
-        endpoint_for=lambda service, region: moto_url,
+        session_factory=session_factory(metrics_world),
+        endpoint_for=lambda service, region: metrics_world,
         clock=lambda: NOW,
     )
     path = tmp_path / "snap.json"
