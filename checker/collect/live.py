@@ -172,18 +172,9 @@ class Collector:
                 self.stats.count(operation)
                 items.extend(_dig(page, key))
             return items
-        # No botocore paginator (DescribeEngineDefaultClusterParameters): follow Marker by hand.
-        request = dict(params)
-        parent = key.rsplit(".", 1)[0] if "." in key else ""
-        while True:
-            self.stats.count(operation)
-            page = getattr(client, method)(**request)
-            items.extend(_dig(page, key))
-            holder = page.get(parent, {}) if parent else page
-            marker = holder.get("Marker") if isinstance(holder, dict) else None
-            if not marker:
-                return items
-            request["Marker"] = marker
+        # Every operation rdsiam calls has a botocore paginator; a single call is the fallback.
+        self.stats.count(operation)
+        return _dig(getattr(client, method)(**params), key)
 
     # -- the run -----------------------------------------------------------------------
 
