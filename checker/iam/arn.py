@@ -1,0 +1,71 @@
+"""The ``rds-db`` connect ARN: ``arn:<partition>:rds-db:<region>:<account>:dbuser:<id>/<user>``.
+
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrdsiamauthentication.html
+https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Resource ids as AWS shows them; lengths are not documented, so they are not pinned.
+RESOURCE_ID = re.compile(r"^(db-[A-Z0-9]+|cluster-[A-Z0-9]+|prx-[a-z0-9]+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class DbUserArn:
+    """A parsed connect ARN; any segment may hold IAM wildcards."""
+
+    partition: str
+    region: str
+    account: str
+    resource_id: str
+    db_user: str
+
+    @property
+    def resource_kind(self) -> str | None:
+        """``instance``, ``cluster`` or ``proxy`` for a concrete id, else None."""
+        for prefix, kind in (("db-", "instance"), ("cluster-", "cluster"), ("prx-", "proxy")):
+            if self.resource_id.startswith(prefix) and RESOURCE_ID.match(self.resource_id):
+                return kind
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ArnProblem:
+    """Why a string is not a well-formed connect ARN (RIA301's evidence)."""
+
+    reason: str
+
+
+def parse_dbuser_arn(resource: str) -> DbUserArn | ArnProblem:
+    """Parse a ``Resource`` of a statement that can grant ``rds-db:connect``."""
+    parts = resource.split(":", 6)
+    if len(parts) < 6 or parts[0] != "arn":
+        return ArnProblem("not an ARN")
+    if parts[2] != "rds-db":
+        if parts[2] == "rds":
+            return ArnProblem("an 'rds' ARN (the database itself), not an 'rds-db' connect ARN")
+        return ArnProblem(f"service '{parts[2]}' is not 'rds-db'")
+    if len(parts) < 7:
+        tail = parts[5]
+        if tail.startswith("dbuser/"):
+            return ArnProblem("'dbuser/' where the ARN needs 'dbuser:'")
+        return ArnProblem("no 'dbuser:<resource-id>/<db-user>' part")
+    partition, region, account, kind, rest = parts[1], parts[3], parts[4], parts[5], parts[6]
+    if kind != "dbuser":
+        return ArnProblem(f"resource type '{kind}' where the ARN needs 'dbuser'")
+    if "/" not in rest:
+        return ArnProblem("no database user after the resource id ('<resource-id>/<db-user>')")
+    resource_id, db_user = rest.split("/", 1)
+    for name, value in (
+        ("partition", partition),
+        ("Region", region),
+        ("account", account),
+        ("resource id", resource_id),
+        ("database user", db_user),
+    ):
+        if not value:
+            return ArnProblem(f"empty {name} segment")
+    return DbUserArn(partition, region, account, resource_id, db_user)
