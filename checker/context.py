@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checker.knowledge import certificates, parameters, support
 from checker.knowledge.engines import is_aurora, parameter_group_family
@@ -22,6 +22,9 @@ from checker.model.snapshot import (
     Scope,
     Snapshot,
 )
+
+if TYPE_CHECKING:
+    from checker.iam.grants import GrantIndex
 
 IAC_SOURCES = frozenset({"cloudformation", "terraform-plan"})
 
@@ -109,6 +112,13 @@ class Context:
     @cached_property
     def _clusters(self) -> dict[tuple[str, str, str], DBCluster]:
         return {(c.scope.account_id, c.scope.region, c.id): c for c in self.snapshot.db_clusters()}
+
+    @cached_property
+    def grants(self) -> GrantIndex:
+        """Every rds-db:connect grant of the snapshot, and the databases indexed for them."""
+        from checker.iam.grants import GrantIndex
+
+        return GrantIndex(self.snapshot)
 
     @property
     def is_iac(self) -> bool:

@@ -99,7 +99,10 @@ def _scopes(snapshot: Snapshot) -> Iterator[tuple[str | None, str | None, Region
 
 
 def _coverage_errors(rule: Rule, snapshot: Snapshot, ctx: Context) -> Iterator[Finding]:
-    """One finding per Region where a section the rule enumerates is missing or failed."""
+    """One finding per Region (per account for IAM) where a section the rule enumerates is
+    missing or failed."""
+    if "iam" in rule.reads:
+        yield from _iam_coverage(rule, snapshot, ctx)
     sections = [s for s in rule.reads if s in ENUMERATING]
     if not sections:
         return
@@ -141,6 +144,39 @@ def _coverage_errors(rule: Rule, snapshot: Snapshot, ctx: Context) -> Iterator[F
                     evidence,
                     key=section,
                 )
+
+
+def _iam_coverage(rule: Rule, snapshot: Snapshot, ctx: Context) -> Iterator[Finding]:
+    """IAM is global: one finding per account whose ``iam`` section is missing or failed."""
+    accounts = {a.account_id: a for a in snapshot.accounts}
+    named = {e.account_id for e in snapshot.errors if e.account_id and e.account_id not in accounts}
+    for account_id in sorted({*accounts, *named}):
+        account = accounts.get(account_id)
+        missing = account is None or account.iam is None
+        errors = ctx.errors_for(account_id, None, "iam")
+        if not missing and not errors:
+            continue
+        resource = Resource("AWS::IAM::Policy", account_id, None, account_id, None)
+        evidence = {"section": "iam", "errors": [e.model_dump(exclude_none=True) for e in errors]}
+        if errors:
+            codes = ", ".join(sorted({f"{e.operation or 'collection'}: {e.code}" for e in errors}))
+            yield rule.error(
+                resource,
+                f"IAM policies could not be collected in account"
+                f" {account_id} ({codes}); {rule.id} could not look there",
+                evidence,
+                key="iam",
+            )
+        elif ctx.is_iac:
+            continue  # a template's IAM resources are all there is; none is not "uncollected"
+        else:
+            yield rule.error(
+                resource,
+                f"IAM policies were not collected in account {account_id};"
+                f" {rule.id} could not look there",
+                evidence,
+                key="iam",
+            )
 
 
 def _assign_ids(findings: list[Finding]) -> None:

@@ -13,6 +13,20 @@ from rules.auth_mode import (
 )
 from rules.engine_support import IamAuthOnSupportedEngine, IamAuthVersionSupported
 from rules.exclusivity import PostgresIamKerberosExclusive
+from rules.grants import (
+    ConnectActionValid,
+    ConnectArnResourceExists,
+    ConnectArnScopeConsistent,
+    ConnectArnUsesResourceId,
+    ConnectArnWellFormed,
+    ConnectConditionsSupported,
+    ConnectGrantBounded,
+    ConnectGrantedToRoles,
+    ConnectNotThroughNegation,
+    ConnectRoleTrustRestricted,
+    ConnectTargetIamEnabled,
+    ConnectUsesClusterResourceId,
+)
 from rules.operations import IamConnectionRate
 from rules.transport import (
     CertificateValid,
@@ -30,6 +44,18 @@ ALL_RULES: tuple[type[Rule], ...] = (
     IamAuthErrorLogExported,
     IamAuthOnSupportedEngine,
     IamAuthVersionSupported,
+    ConnectArnWellFormed,
+    ConnectArnUsesResourceId,
+    ConnectArnResourceExists,
+    ConnectGrantBounded,
+    ConnectTargetIamEnabled,
+    ConnectArnScopeConsistent,
+    ConnectConditionsSupported,
+    ConnectNotThroughNegation,
+    ConnectGrantedToRoles,
+    ConnectRoleTrustRestricted,
+    ConnectActionValid,
+    ConnectUsesClusterResourceId,
     PostgresForceSsl,
     MysqlRequireSecureTransport,
     MinimumTlsVersion,

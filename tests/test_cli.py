@@ -18,7 +18,7 @@ def test_example_text_output_and_exit_code() -> None:
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr == ""
     lines = proc.stdout.splitlines()
-    assert lines[-1].startswith("14 rules, ")
+    assert lines[-1].startswith("26 rules, ")
     assert "FAIL" in proc.stdout and "PASS" not in proc.stdout
     assert "\033[" not in proc.stdout  # no colour when not a terminal
     assert (
@@ -102,7 +102,7 @@ def test_output_never_overwrites_an_input(tmp_path: Path) -> None:
 
 def test_rules_explain_and_docs(tmp_path: Path) -> None:
     listing = run_cli("rules")
-    assert listing.returncode == 0 and listing.stdout.count("\n") == 14
+    assert listing.returncode == 0 and listing.stdout.count("\n") == 26
     as_json = json.loads(run_cli("rules", "--format", "json").stdout)
     assert as_json[0]["id"] == "RIA101"
     page = run_cli("explain", "RIA401")

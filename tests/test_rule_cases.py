@@ -10,6 +10,8 @@ A case file::
         as_of: "2026-11-28T12:00:00Z"     # optional evaluation time
         settings: {cert_warning_days: 30} # optional
         expect: {<resource id>: <status>} # the exact map of this rule's findings
+        key: subject                      # optional: key findings by "<resource id> <subject>"
+                                          # (3xx: "<policy> <statement> <Resource>")
         messages: {<resource id>: <substring of the message>}   # optional
         evidence: {<resource id>: {<key>: <value>}}             # optional
 
@@ -41,6 +43,8 @@ def load_cases() -> list[tuple[str, str, dict[str, Any]]]:
     for path in sorted(CASES.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         for name, case in data["cases"].items():
+            if "key" in data:
+                case.setdefault("key", data["key"])
             out.append((data["rule"], name, case))
     return out
 
@@ -71,11 +75,14 @@ def test_case(rule_id: str, name: str, case: dict[str, Any]) -> None:
     got: dict[str, str] = {}
     by_id = {}
     for finding in report.findings:
-        assert finding.resource.id not in got or got[finding.resource.id] == finding.status.value, (
-            f"two findings for {finding.resource.id} with different statuses"
+        key = finding.resource.id
+        if case.get("key") == "subject" and finding.subject:
+            key = f"{key} {finding.subject}"
+        assert key not in got or got[key] == finding.status.value, (
+            f"two findings for {key} with different statuses"
         )
-        got[finding.resource.id] = finding.status.value
-        by_id[finding.resource.id] = finding
+        got[key] = finding.status.value
+        by_id[key] = finding
     assert got == case["expect"], [f.message for f in report.findings]
     for rid, text in case.get("messages", {}).items():
         assert text in by_id[rid].message, by_id[rid].message

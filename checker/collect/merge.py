@@ -13,6 +13,7 @@ from typing import Any
 from checker import __version__
 from checker.collect.files import ITEM_KEY, Fragment, Loaded
 from checker.errors import InputError
+from checker.knowledge.regions import partition_of
 
 LIST_SECTIONS = (
     "DBInstances",
@@ -29,23 +30,6 @@ MAP_SECTIONS = (
     "EngineDefaultClusterParameters",
 )
 IAM_LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
-_PARTITION_PREFIXES = (
-    ("cn-", "aws-cn"),
-    ("us-gov-", "aws-us-gov"),
-    ("us-isob-", "aws-iso-b"),
-    ("us-isof-", "aws-iso-f"),
-    ("us-iso-", "aws-iso"),
-    ("eu-isoe-", "aws-iso-e"),
-    ("eusc-", "aws-eusc"),
-)
-
-
-def partition_of(region: str) -> str:
-    """The partition a Region belongs to (botocore partitions.json prefixes)."""
-    for prefix, partition in _PARTITION_PREFIXES:
-        if region.startswith(prefix):
-            return partition
-    return "aws"
 
 
 class Merger:

@@ -1,0 +1,1025 @@
+"""3xx: IAM grants of ``rds-db:connect``.
+
+Each rule judges every statement Resource that can grant ``rds-db:connect`` (by action pattern),
+in every policy of the snapshot, attached or not; a finding names the policy and carries the
+statement (``Sid`` or index) and the Resource in its evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from checker.context import Context
+from checker.iam.arn import ArnProblem, DbUserArn
+from checker.iam.documents import load_document, statements
+from checker.iam.grants import Grant, grant_connect_arn
+from checker.iam.match import CONNECT, action_matches, has_wildcard
+from checker.knowledge.regions import REGIONS, partition_of
+from checker.model.snapshot import DBCluster, DBInstance, DBProxy, Snapshot
+from checker.rule import Finding, Rule, Severity
+
+POLICY_DOC = (
+    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html"
+)
+SAR_DOC = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/"
+    "list_amazonrdsiamauthentication.html"
+)
+IAM_READS = ("iam", "DBInstances", "DBClusters", "DBProxies")
+UNSUPPORTED_KEYS = (
+    "aws:sourceip",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:vpcsourceip",
+    "aws:useragent",
+    "aws:referer",
+)
+RESTRICTING_KEYS = (
+    "sts:externalid",
+    "aws:principalorgid",
+    "aws:principalarn",
+    "aws:principalorgpaths",
+    "aws:multifactorauthpresent",
+    "aws:sourceaccount",
+    "aws:sourcearn",
+)
+
+
+def _concrete(parsed: DbUserArn) -> bool:
+    return not any(
+        has_wildcard(v)
+        for v in (parsed.partition, parsed.region, parsed.account, parsed.resource_id)
+    )
+
+
+def _not_arn(rule: Rule, grant: Grant) -> Finding | None:
+    """The not-applicable finding for a grant that has no ARN to judge, else None."""
+    if grant.resource is None:
+        return rule.not_applicable(
+            grant.finding_resource(),
+            "granted through NotResource (see RIA308)",
+            grant.evidence(),
+            key=grant.subject,
+        )
+    if grant.resource == "*":
+        return rule.not_applicable(
+            grant.finding_resource(),
+            "Resource is '*' (see RIA304)",
+            grant.evidence(),
+            key=grant.subject,
+        )
+    if isinstance(grant.parsed, ArnProblem):
+        return rule.not_applicable(
+            grant.finding_resource(),
+            "not a well-formed connect ARN (see RIA301)",
+            grant.evidence(),
+            key=grant.subject,
+        )
+    return None
+
+
+def _database_label(db: DBInstance | DBCluster | DBProxy) -> str:
+    kind = {DBInstance: "DB instance", DBCluster: "DB cluster", DBProxy: "RDS Proxy"}[type(db)]
+    return f"{kind} '{db.id}'"
+
+
+class ConnectArnWellFormed(Rule):
+    """rds-db:connect resources are well-formed connect ARNs
+
+    ## What it checks
+    Every Resource of a statement that can grant `rds-db:connect` is `*` or
+    `arn:<partition>:rds-db:<region>:<account>:dbuser:<resource-id>/<db-user>`: the service is
+    `rds-db`, the resource type is `dbuser` followed by a colon, the user part is there and no
+    segment is empty. An ARN of another service in a statement whose other actions can use it
+    (an S3 ARN next to `s3:GetObject`) is not a connect grant and is left alone.
+
+    ## Why it matters
+    IAM accepts a malformed ARN without complaint, and the grant then matches nothing: logins
+    fail with a PAM or access-denied error that says nothing about the policy. AWS's own CDK
+    shipped `arn:aws:rds:...:db:<identifier>` for years (aws-cdk#11851).
+
+    ## Not applicable when
+    The Resource belongs to another action of the statement, or the statement grants through
+    `NotResource` (RIA308). An unreadable policy document is an `error`.
+
+    ## Remediation
+    Write `arn:aws:rds-db:REGION:ACCOUNT:dbuser:RESOURCE_ID/DB_USER`, with the `DbiResourceId`
+    (instance), `DbClusterResourceId` (Aurora) or proxy id (`prx-...`); in CloudFormation
+    build it with `!Sub` from `${DB.DbiResourceId}` and the pseudo-parameters.
+
+    ## References
+    - https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html
+    - https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrdsiamauthentication.html
+    """
+
+    id = "RIA301"
+    name = "connect-arn-well-formed"
+    severity = Severity.HIGH
+    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    reads = ("iam",)
+    source_url = SAR_DOC
+
+    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        index = ctx.grants
+        for problem in index.problems:
+            yield self.error(
+                _problem_resource(problem),
+                f"policy '{problem.name}' could not be read: {problem.message}",
+                key="document",
+            )
+        for grant in index.grants:
+            where = grant.finding_resource()
+            if grant.resource is None:
+                yield self.not_applicable(
+                    where,
+                    "granted through NotResource (see RIA308)",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+            elif grant.resource == "*" or isinstance(grant.parsed, DbUserArn):
+                yield self.passed(
+                    where,
+                    f"policy '{grant.policy.name}' statement"
+                    f" {grant.statement.label}: '{grant.resource}' is a well-formed"
+                    " connect resource",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+            elif isinstance(grant.parsed, ArnProblem):
+                service = grant.resource.split(":")[2] if grant.resource.count(":") >= 2 else ""
+                if service and service != "rds-db" and _other_actions_use(grant, service):
+                    yield self.not_applicable(
+                        where,
+                        f"'{grant.resource}' is for another action of the statement",
+                        grant.evidence(),
+                        key=grant.subject,
+                    )
+                else:
+                    yield self.failed(
+                        where,
+                        f"policy '{grant.policy.name}' statement"
+                        f" {grant.statement.label}: '{grant.resource}' is not a"
+                        f" connect ARN: {grant.parsed.reason}; it grants nothing",
+                        grant.evidence(problem=grant.parsed.reason),
+                        key=grant.subject,
+                    )
+
+
+def _problem_resource(problem: Any) -> Any:
+    from checker.rule import Resource
+
+    return Resource("AWS::IAM::Policy", problem.name, None, problem.account_id, None)
+
+
+def _other_actions_use(grant: Grant, service: str) -> bool:
+    """Some action of the statement, other than connect, belongs to ``service``."""
+    for pattern in grant.statement.actions:
+        if pattern.lower() == CONNECT:
+            continue
+        prefix = pattern.split(":", 1)[0]
+        if pattern == "*" or action_matches(prefix, service):
+            return True
+    return False
+
+
+class ConnectArnUsesResourceId(Rule):
+    """rds-db:connect ARNs name the resource id, not the identifier
+
+    ## What it checks
+    The resource-id segment of every connect ARN is a resource id (`db-...` for a DB
+    instance's `DbiResourceId`, `cluster-...` for an Aurora `DbClusterResourceId`, `prx-...`
+    for a proxy) or a wildcard, not a DB instance or cluster identifier, a proxy name or a
+    whole ARN. When the snapshot knows a database by that name, the message gives its
+    resource id.
+
+    ## Why it matters
+    This is the most common IAM DB auth mistake: the identifier you chose looks right, but IAM
+    compares the immutable resource id, so the grant never matches and every login fails.
+    Parliament, cfn-lint, Checkov and Cloudsplaining all pass it.
+
+    ## Not applicable when
+    The Resource is `*`, not a connect ARN (RIA301) or granted through `NotResource`.
+
+    ## Remediation
+    Look the id up (`aws rds describe-db-instances --query
+    "DBInstances[*].[DBInstanceIdentifier,DbiResourceId]"`) and use it; in CloudFormation
+    `!GetAtt DB.DbiResourceId` or `!GetAtt Cluster.DBClusterResourceId`, in Terraform
+    `aws_db_instance.x.resource_id` or `aws_rds_cluster.x.cluster_resource_id`.
+
+    ## References
+    - https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html
+    - https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html
+    """
+
+    id = "RIA302"
+    name = "connect-arn-uses-resource-id"
+    severity = Severity.HIGH
+    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    reads = IAM_READS
+    source_url = POLICY_DOC
+
+    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        index = ctx.grants
+        for grant in index.grants:
+            skip = _not_arn(self, grant)
+            if skip is not None:
+                yield skip
+                continue
+            assert isinstance(grant.parsed, DbUserArn)
+            parsed, where = grant.parsed, grant.finding_resource()
+            rid = parsed.resource_id
+            if has_wildcard(rid) or parsed.resource_kind is not None:
+                yield self.passed(
+                    where,
+                    f"policy '{grant.policy.name}' statement"
+                    f" {grant.statement.label} names resource id '{rid}'",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+                continue
+            hint = ""
+            evidence = grant.evidence()
+            known = (
+                None
+                if has_wildcard(parsed.account) or has_wildcard(parsed.region)
+                else (index.named(parsed.account, parsed.region, rid))
+            )
+            what = "a whole ARN" if rid.startswith("arn:") else "an identifier or name"
+            if known is not None and getattr(known, "resource_id", None):
+                right = grant_connect_arn(
+                    parsed.partition,
+                    parsed.region,
+                    parsed.account,
+                    str(known.resource_id),
+                    parsed.db_user,
+                )
+                hint = (
+                    f"; {_database_label(known)} has resource id '{known.resource_id}': use {right}"
+                )
+                evidence["expected_resource_id"] = known.resource_id
+            yield self.failed(
+                where,
+                f"policy '{grant.policy.name}' statement"
+                f" {grant.statement.label}: '{rid}' is {what}, not a resource id"
+                f" (db-..., cluster-..., prx-...), so the grant never matches{hint}",
+                evidence,
+                key=grant.subject,
+            )
+
+
+class ConnectArnResourceExists(Rule):
+    """rds-db:connect ARNs point at databases that exist
+
+    ## What it checks
+    A concrete resource id (no wildcard in partition, Region, account or id) names a DB
+    instance, DB cluster or RDS Proxy of that account and Region in the snapshot.
+
+    ## Why it matters
+    Resource ids are immutable and never reused: a grant to one that does not exist is stale
+    (the database was replaced or deleted) or mistyped, and grants nothing, or would silently
+    start granting if the id ever existed again in a copied policy.
+
+    ## Not applicable when
+    The ARN has wildcards, is not a connect ARN, or names an account or Region the snapshot
+    does not cover.
+
+    ## Remediation
+    Remove the stale grant, or correct the id to the database's current `DbiResourceId` /
+    `DbClusterResourceId` / proxy id.
+
+    ## References
+    - https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html
+    """
+
+    id = "RIA303"
+    name = "connect-arn-resource-exists"
+    severity = Severity.MEDIUM
+    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    reads = IAM_READS
+    source_url = POLICY_DOC
+
+    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        index = ctx.grants
+        for grant in index.grants:
+            skip = _not_arn(self, grant)
+            if skip is not None:
+                yield skip
+                continue
+            assert isinstance(grant.parsed, DbUserArn)
+            parsed, where = grant.parsed, grant.finding_resource()
+            if not _concrete(parsed) or parsed.resource_kind is None:
+                yield self.not_applicable(
+                    where,
+                    "the ARN has wildcards or no resource id",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+            elif not index.covered(parsed.account, parsed.region):
+                yield self.not_applicable(
+                    where,
+                    f"account {parsed.account} / {parsed.region} is not in the snapshot",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+            elif index.database(parsed.account, parsed.region, parsed.resource_id) is not None:
+                db = index.database(parsed.account, parsed.region, parsed.resource_id)
+                assert db is not None
+                yield self.passed(
+                    where,
+                    f"'{parsed.resource_id}' is {_database_label(db)}",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+            else:
+                yield self.failed(
+                    where,
+                    f"policy '{grant.policy.name}' statement"
+                    f" {grant.statement.label}: no DB instance, cluster or proxy"
+                    f" has resource id '{parsed.resource_id}' in"
+                    f" {parsed.account}/{parsed.region} (stale or mistyped)",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+
+
+class ConnectGrantBounded(Rule):
+    """rds-db:connect grants name one database and one database user
+
+    ## What it checks
+    No grant lets a principal log in to any database or as any database user: `Resource: "*"`,
+    or a connect ARN with a wildcard in the resource-id segment (`dbuser:*/app`) or the user
+    segment (`dbuser:db-X/*`, `dbuser:*/*`); `Action: "*"` and `rds-db:*` on such resources are
+    the same grant. The message says which of any-database / any-user it allows.
+
+    ## Why it matters
+    `dbuser:db-X/*` lets the principal log in as every database user that has IAM login,
+    including the master user when it holds `rds_iam`; `*/*` does so on every IAM-enabled
+    database of the account. AWS's examples show these patterns; least privilege does not.
+
+    ## Not applicable when
+    The Resource is not a connect ARN (RIA301) or granted through `NotResource` (RIA308).
+
+    ## Remediation
+    Grant each principal the databases and database users it needs, one ARN each:
+    `arn:aws:rds-db:REGION:ACCOUNT:dbuser:RESOURCE_ID/DB_USER`.
+
+    ## References
+    - https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html
+    """
+
+    id = "RIA304"
+    name = "connect-grant-bounded"
+    severity = Severity.HIGH
+    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    reads = IAM_READS
+    source_url = POLICY_DOC
+
+    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        index = ctx.grants
+        for grant in index.grants:
+            where = grant.finding_resource()
+            if grant.resource == "*":
+                any_db, any_user = True, True
+            elif isinstance(grant.parsed, DbUserArn):
+                any_db = has_wildcard(grant.parsed.resource_id)
+                any_user = has_wildcard(grant.parsed.db_user)
+            else:
+                yield self.not_applicable(
+                    where,
+                    "not a connect ARN (see RIA301/RIA308)",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+                continue
+            reach = [
+                w for w, on in (("any database", any_db), ("any database user", any_user)) if on
+            ]
+            if reach:
+                count = (
+                    len(index.matching(grant.parsed))
+                    if isinstance(grant.parsed, DbUserArn)
+                    else None
+                )
+                evidence = grant.evidence(allows=reach, databases_matched=count)
+                yield self.failed(
+                    where,
+                    f"policy '{grant.policy.name}' statement"
+                    f" {grant.statement.label} allows {' and '.join(reach)}"
+                    f" ('{grant.resource}')",
+                    evidence,
+                    key=grant.subject,
+                )
+            else:
+                yield self.passed(
+                    where,
+                    f"policy '{grant.policy.name}' statement"
+                    f" {grant.statement.label} names one database and one user",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+
+
+class ConnectTargetIamEnabled(Rule):
+    """Databases granted rds-db:connect have IAM authentication enabled
+
+    ## What it checks
+    A grant that resolves to a database of the snapshot points at one that accepts IAM logins:
+    a DB instance with `IAMDatabaseAuthenticationEnabled` (an Aurora member: its cluster's
+    setting), a cluster with it, or a proxy that requires or accepts IAM authentication.
+
+    ## Why it matters
+    The grant does nothing while the database has IAM authentication off: either the grant is
+    left over, or the database was meant to have it (RIA101 / RIA102).
+
+    ## Not applicable when
+    The ARN has wildcards, is not a connect ARN, or names no database of the snapshot.
+
+    ## Remediation
+    Enable IAM DB auth on the database, or remove the grant.
+
+    ## References
+    - https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.Enabling.html
+    """
+
+    id = "RIA305"
+    name = "connect-target-iam-enabled"
+    severity = Severity.LOW
+    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    reads = IAM_READS
+    source_url = POLICY_DOC
+
+    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        index = ctx.grants
+        for grant in index.grants:
+            skip = _not_arn(self, grant)
+            if skip is not None:
+                yield skip
+                continue
+            assert isinstance(grant.parsed, DbUserArn)
+            parsed, where = grant.parsed, grant.finding_resource()
+            db = (
+                index.database(parsed.account, parsed.region, parsed.resource_id)
+                if (_concrete(parsed))
+                else None
+            )
+            if db is None:
+                yield self.not_applicable(
+                    where,
+                    "the grant names no database of the snapshot",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+                continue
+            enabled = _accepts_iam(db, ctx)
+            label = _database_label(db)
+            if enabled:
+                yield self.passed(
+                    where,
+                    f"{label} accepts IAM database authentication",
+                    grant.evidence(database=db.id),
+                    key=grant.subject,
+                )
+            else:
+                yield self.failed(
+                    where,
+                    f"policy '{grant.policy.name}' statement"
+                    f" {grant.statement.label} grants connect to {label}, which"
+                    " has IAM database authentication disabled: the grant does"
+                    " nothing",
+                    grant.evidence(database=db.id),
+                    key=grant.subject,
+                )
+
+
+def _accepts_iam(db: DBInstance | DBCluster | DBProxy, ctx: Context) -> bool:
+    if isinstance(db, DBProxy):
+        return db.default_auth_scheme == "IAM_AUTH" or any(
+            a.iam_auth in ("REQUIRED", "ENABLED") for a in db.auth
+        )
+    if isinstance(db, DBInstance) and db.cluster_id:
+        cluster = ctx.cluster(db.scope, db.cluster_id)
+        return bool(cluster and cluster.iam_auth_enabled)
+    return bool(db.iam_auth_enabled)
+
+
+class ConnectArnScopeConsistent(Rule):
+    """rds-db:connect ARNs have a matching partition, a real Region and the policy's account
+
+    ## What it checks
+    In every connect ARN without wildcards in those segments: the partition is the Region's
+    (`aws-cn` for `cn-*`, `aws-us-gov` for `us-gov-*`, `aws` for the commercial Regions), the
+    Region exists, and the account is the policy's own account.
+
+    ## Why it matters
+    A partition that does not match its Region, or a Region that does not exist, never
+    matches anything. An account other than the policy's cannot be used directly: "The user
+    must be in the same account as the account for the DB cluster"; cross-account access
+    needs a role in the database's account that the other account assumes.
+
+    ## Not applicable when
+    The Resource is `*`, not a connect ARN, or granted through `NotResource`.
+
+    ## Remediation
+    Fix the segment; for cross-account access, create the role with the connect policy in the
+    database's account and let the other account assume it.
+
+    ## References
+    - https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html
+    - https://docs.aws.amazon.com/general/latest/gr/rande.html
+    """
+
+    id = "RIA306"
+    name = "connect-arn-scope-consistent"
+    severity = Severity.MEDIUM
+    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    reads = ("iam",)
+    source_url = POLICY_DOC
+
+    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        for grant in ctx.grants.grants:
+            skip = _not_arn(self, grant)
+            if skip is not None:
+                yield skip
+                continue
+            assert isinstance(grant.parsed, DbUserArn)
+            parsed, where = grant.parsed, grant.finding_resource()
+            problems = []
+            if not has_wildcard(parsed.region):
+                if parsed.region not in REGIONS:
+                    problems.append(f"Region '{parsed.region}' does not exist")
+                elif not has_wildcard(parsed.partition) and (
+                    partition_of(parsed.region) != parsed.partition
+                ):
+                    problems.append(
+                        f"partition '{parsed.partition}' does not match"
+                        f" {parsed.region} ({partition_of(parsed.region)})"
+                    )
+            if not has_wildcard(parsed.account) and parsed.account != grant.account_id:
+                problems.append(
+                    f"account {parsed.account} is not the policy's account"
+                    f" {grant.account_id} (cross-account needs a role in the"
+                    " database's account)"
+                )
+            if problems:
+                yield self.failed(
+                    where,
+                    f"policy '{grant.policy.name}' statement"
+                    f" {grant.statement.label}: {'; '.join(problems)}",
+                    grant.evidence(problems=problems),
+                    key=grant.subject,
+                )
+            else:
+                yield self.passed(
+                    where,
+                    f"policy '{grant.policy.name}' statement"
+                    f" {grant.statement.label}: partition, Region and account"
+                    " agree",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+
+
+class ConnectConditionsSupported(Rule):
+    """rds-db:connect grants do not rely on condition keys IAM DB auth ignores
+
+    ## What it checks
+    No statement that can grant `rds-db:connect` has a `Condition` on `aws:SourceIp`,
+    `aws:SourceVpc`, `aws:SourceVpce`, `aws:VpcSourceIp`, `aws:UserAgent` or `aws:Referer`.
+
+    ## Why it matters
+    AWS documents that IAM database authentication does not support these global condition
+    keys: a grant meant to be limited to an office network or a VPC does not work as
+    intended.
+
+    ## Not applicable when
+    Never: every grant is judged.
+
+    ## Remediation
+    Restrict where connections come from with security groups and network ACLs (or RDS Proxy
+    endpoints), not with these condition keys.
+
+    ## References
+    - https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html
+    """
+
+    id = "RIA307"
+    name = "connect-conditions-supported"
+    severity = Severity.MEDIUM
+    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    reads = ("iam",)
+    source_url = (
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html"
+    )
+
+    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        for grant in ctx.grants.grants:
+            where = grant.finding_resource()
+            keys = sorted(
+                {
+                    key
+                    for block in grant.statement.condition.values()
+                    if isinstance(block, dict)
+                    for key in block
+                    if key.lower() in UNSUPPORTED_KEYS
+                }
+            )
+            if keys:
+                yield self.failed(
+                    where,
+                    f"policy '{grant.policy.name}' statement"
+                    f" {grant.statement.label} restricts connect with"
+                    f" {', '.join(keys)}, which IAM database authentication"
+                    " ignores",
+                    grant.evidence(unsupported_keys=keys),
+                    key=grant.subject,
+                )
+            else:
+                yield self.passed(
+                    where,
+                    f"policy '{grant.policy.name}' statement"
+                    f" {grant.statement.label} uses no ignored condition key",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+
+
+class ConnectNotThroughNegation(Rule):
+    """rds-db:connect is not granted through NotAction or NotResource
+
+    ## What it checks
+    No statement grants `rds-db:connect` by `NotAction` (an Allow of everything except some
+    actions) or by `NotResource` / a missing Resource.
+
+    ## Why it matters
+    Negated statements grant whatever they do not name, now and in future: a `NotAction:
+    s3:*` on `*` quietly lets the principal log in to every IAM-enabled database as any user.
+
+    ## Not applicable when
+    Never: every grant is judged.
+
+    ## Remediation
+    Grant `rds-db:connect` explicitly with `Action` and `Resource`, and keep `NotAction` /
+    `NotResource` for Deny statements.
+
+    ## References
+    - https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html
+    - https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notresource.html
+    """
+
+    id = "RIA308"
+    name = "connect-not-through-negation"
+    severity = Severity.HIGH
+    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    reads = ("iam",)
+    source_url = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html"
+
+    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        for grant in ctx.grants.grants:
+            where = grant.finding_resource()
+            how = [
+                w
+                for w, on in (
+                    ("NotAction", bool(grant.statement.not_actions)),
+                    ("NotResource", bool(grant.statement.not_resources)),
+                    (
+                        "no Resource",
+                        not grant.statement.resources and not grant.statement.not_resources,
+                    ),
+                )
+                if on
+            ]
+            if how:
+                yield self.failed(
+                    where,
+                    f"policy '{grant.policy.name}' statement"
+                    f" {grant.statement.label} grants rds-db:connect through"
+                    f" {' and '.join(how)}",
+                    grant.evidence(through=how),
+                    key=grant.subject,
+                )
+            else:
+                yield self.passed(
+                    where,
+                    f"policy '{grant.policy.name}' statement"
+                    f" {grant.statement.label} names its action and resource",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+
+
+class ConnectGrantedToRoles(Rule):
+    """rds-db:connect is granted to roles, not to IAM users
+
+    ## What it checks
+    A policy that can grant `rds-db:connect` is attached only to IAM roles, not to IAM users
+    directly or through groups.
+
+    ## Why it matters
+    IAM users sign tokens with long-lived access keys; a leaked key is a database login until
+    someone notices. Roles give temporary credentials, the point of token logins.
+
+    ## Not applicable when
+    The policy is attached to no principal.
+
+    ## Remediation
+    Move the grant to a role that the workload (or the person, through SSO) assumes.
+
+    ## References
+    - https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html
+    """
+
+    id = "RIA309"
+    name = "connect-granted-to-roles"
+    severity = Severity.LOW
+    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    reads = ("iam",)
+    source_url = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html"
+
+    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        for grant in ctx.grants.grants:
+            where = grant.finding_resource()
+            attached = grant.policy.attached_to
+            humans = [a for a in attached if ":user/" in a or ":group/" in a]
+            if not attached:
+                yield self.not_applicable(
+                    where,
+                    f"policy '{grant.policy.name}' is attached to no principal",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+            elif humans:
+                yield self.failed(
+                    where,
+                    f"policy '{grant.policy.name}' grants rds-db:connect to"
+                    f" IAM users or groups: {', '.join(humans)}",
+                    grant.evidence(users_or_groups=humans),
+                    key=grant.subject,
+                )
+            else:
+                yield self.passed(
+                    where,
+                    f"policy '{grant.policy.name}' grants rds-db:connect to roles only",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+
+
+class ConnectRoleTrustRestricted(Rule):
+    """Roles that can connect cannot be assumed by anyone or by other accounts unrestricted
+
+    ## What it checks
+    For every role a connect grant is attached to, no trust-policy statement allows
+    `sts:AssumeRole` to any principal (`"*"`), or to a principal of another account, without
+    a condition that restricts who (`sts:ExternalId`, `aws:PrincipalOrgID`,
+    `aws:PrincipalOrgPaths`, `aws:PrincipalArn`, `aws:MultiFactorAuthPresent`,
+    `aws:SourceAccount`, `aws:SourceArn`).
+
+    ## Why it matters
+    Whoever can assume the role can log in to the database: a `"*"` principal makes the
+    database reachable from any AWS account; another account's root principal delegates the
+    decision to every administrator there.
+
+    ## Not applicable when
+    The grant is attached to no role.
+
+    ## Remediation
+    Name the exact principals (role ARNs) that may assume the role, and add `sts:ExternalId`
+    or `aws:PrincipalOrgID` for third parties and other accounts.
+
+    ## References
+    - https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html
+    - https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+    """
+
+    id = "RIA310"
+    name = "connect-role-trust-restricted"
+    severity = Severity.HIGH
+    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    reads = ("iam",)
+    source_url = (
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html"
+    )
+
+    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        trusts = _trust_policies(snap)
+        for grant in ctx.grants.grants:
+            where = grant.finding_resource()
+            roles = [a for a in grant.policy.attached_to if ":role/" in a]
+            if not roles:
+                yield self.not_applicable(
+                    where,
+                    f"policy '{grant.policy.name}' is attached to no role",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+                continue
+            open_to: list[str] = []
+            for role in roles:
+                for who in _unrestricted_principals(trusts.get(role), grant.account_id):
+                    open_to.append(f"{role} <- {who}")
+            if open_to:
+                yield self.failed(
+                    where,
+                    f"roles with policy '{grant.policy.name}' can be"
+                    f" assumed without restriction: {'; '.join(open_to)}",
+                    grant.evidence(assumable_by=open_to),
+                    key=grant.subject,
+                )
+            else:
+                yield self.passed(
+                    where,
+                    f"roles with policy '{grant.policy.name}' trust named principals only",
+                    grant.evidence(roles=roles),
+                    key=grant.subject,
+                )
+
+
+def _trust_policies(snap: Snapshot) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for account in snap.accounts:
+        for role in (account.iam or {}).get("RoleDetailList", []):
+            document = role.get("AssumeRolePolicyDocument")
+            if role.get("Arn") and document is not None:
+                try:
+                    out[role["Arn"]] = load_document(document)
+                except ValueError:
+                    continue
+    return out
+
+
+def _unrestricted_principals(trust: dict[str, Any] | None, account_id: str) -> list[str]:
+    """AWS principals a trust policy lets assume the role with no restricting condition."""
+    if trust is None:
+        return []
+    found: list[str] = []
+    for statement in statements(trust):
+        if statement.effect != "Allow" or not any(
+            action_matches(a, "sts:AssumeRole") for a in statement.actions
+        ):
+            continue
+        keys = {
+            k.lower()
+            for block in statement.condition.values()
+            if isinstance(block, dict)
+            for k in block
+        }
+        if keys & set(RESTRICTING_KEYS):
+            continue
+        for principal in _aws_principals(trust, statement.index):
+            if principal == "*":
+                found.append("*")
+            else:
+                owner = principal.split(":")[4] if principal.startswith("arn:") else principal
+                if owner != account_id:
+                    found.append(principal)
+    return found
+
+
+def _aws_principals(trust: dict[str, Any], index: int) -> list[str]:
+    raw = trust.get("Statement", [])
+    items = [raw] if isinstance(raw, dict) else list(raw)
+    principal = items[index].get("Principal")
+    if principal == "*":
+        return ["*"]
+    if not isinstance(principal, dict):
+        return []
+    value = principal.get("AWS", [])
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+class ConnectActionValid(Rule):
+    """Actions meant as rds-db:connect are the real action
+
+    ## What it checks
+    No Allow statement names an action that looks like `rds-db:connect` but is not one:
+    `rds:connect`, `rds:db-connect`, `rds-db:connnect`, `rdsdb:connect` and similar grant
+    nothing. Statements with a real connect action pass.
+
+    ## Why it matters
+    IAM accepts unknown actions silently; the intended grant never happens and logins fail.
+    AWS's own documentation once misspelled the action (`rds:db-connect`).
+
+    ## Not applicable when
+    Never: every statement that names a connect-like action is judged.
+
+    ## Remediation
+    Write `rds-db:connect` (the service prefix is `rds-db`, not `rds`).
+
+    ## References
+    - https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html
+    """
+
+    id = "RIA311"
+    name = "connect-action-valid"
+    severity = Severity.HIGH
+    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    reads = ("iam",)
+    source_url = POLICY_DOC
+
+    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        index = ctx.grants
+        seen: set[tuple[str, str]] = set()
+        for grant in index.grants:
+            key = (grant.policy.name, grant.statement.label)
+            if key in seen:
+                continue
+            seen.add(key)
+            yield self.passed(
+                grant.finding_resource(),
+                f"policy '{grant.policy.name}' statement"
+                f" {grant.statement.label} names a valid connect action",
+                grant.evidence(),
+                key=grant.statement.label,
+            )
+        for suspect in index.suspects:
+            yield self.failed(
+                suspect.finding_resource(),
+                f"policy '{suspect.policy.name}'"
+                f" statement {suspect.statement.label}: '{suspect.action}' is"
+                " not an IAM action and grants nothing; write rds-db:connect",
+                suspect.evidence(),
+                key=f"{suspect.statement.label} {suspect.action}",
+            )
+
+
+class ConnectUsesClusterResourceId(Rule):
+    """Grants to Aurora use the cluster's resource id, not a member's
+
+    ## What it checks
+    A connect ARN whose resource id is the `DbiResourceId` of an Aurora cluster member uses the
+    cluster's `DbClusterResourceId` instead.
+
+    ## Why it matters
+    For Aurora, AWS documents the cluster resource id (`cluster-...`) in the connect ARN. A
+    member's id ties the grant to one instance of the cluster, which fails over, is replaced
+    and scales out; logins break when the writer moves.
+
+    ## Not applicable when
+    The ARN has wildcards, is not a connect ARN, or its id is not an Aurora member's.
+
+    ## Remediation
+    Use `arn:aws:rds-db:REGION:ACCOUNT:dbuser:cluster-.../DB_USER` (the message gives it).
+
+    ## References
+    - https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html
+    """
+
+    id = "RIA312"
+    name = "connect-uses-cluster-resource-id"
+    severity = Severity.MEDIUM
+    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    reads = IAM_READS
+    source_url = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html"
+
+    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        index = ctx.grants
+        for grant in index.grants:
+            skip = _not_arn(self, grant)
+            if skip is not None:
+                yield skip
+                continue
+            assert isinstance(grant.parsed, DbUserArn)
+            parsed, where = grant.parsed, grant.finding_resource()
+            db = (
+                index.database(parsed.account, parsed.region, parsed.resource_id)
+                if (_concrete(parsed))
+                else None
+            )
+            if db is None:
+                yield self.not_applicable(
+                    where,
+                    "the grant names no database of the snapshot",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+                continue
+            if (
+                not isinstance(db, DBInstance)
+                or not db.cluster_id
+                or not db.engine.startswith("aurora")
+            ):
+                yield self.passed(
+                    where,
+                    f"the grant names {_database_label(db)}, not an Aurora member",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+                continue
+            cluster = ctx.cluster(db.scope, db.cluster_id)
+            right = cluster.resource_id if cluster and cluster.resource_id else None
+            hint = ""
+            if right:
+                arn = grant_connect_arn(
+                    parsed.partition, parsed.region, parsed.account, right, parsed.db_user
+                )
+                hint = f": use {arn}"
+            yield self.failed(
+                where,
+                f"policy '{grant.policy.name}' statement"
+                f" {grant.statement.label} names Aurora member '{db.id}'"
+                f" ({parsed.resource_id}) instead of cluster '{db.cluster_id}'"
+                f"{hint}",
+                grant.evidence(cluster_resource_id=right),
+                key=grant.subject,
+            )
