@@ -65,6 +65,21 @@ def _parser() -> argparse.ArgumentParser:
     _evaluation_options(scan, FORMATS)
     scan.add_argument("--snapshot", metavar="FILE", help="also keep the collected snapshot here")
 
+    access = sub.add_parser(
+        "access",
+        help="who can connect as whom: principal x database x database user, from the IAM policies",
+    )
+    access.add_argument("paths", nargs="+", metavar="PATH")
+    access.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    access.add_argument("--output", "-o", metavar="FILE", help="write here (atomically)")
+    access.add_argument(
+        "--expand",
+        action="store_true",
+        help="one row per database a wildcard grant reaches, instead of one row with the count",
+    )
+    access.add_argument("--account", metavar="ID", help="account of inputs that do not name one")
+    access.add_argument("--region", metavar="REGION", help="Region of inputs that do not name one")
+
     rules = sub.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -166,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         if args.command in ("collect", "scan"):
             return _live(args)
+        if args.command == "access":
+            return _access(args)
         if args.command == "rules":
             return _rules(args)
         if args.command == "explain":
@@ -283,6 +300,34 @@ def _live(args: argparse.Namespace) -> int:
     digest = hashlib.sha256(text.encode()).hexdigest()
     source = InputFile(keep or "(live AWS)", "snapshot" if keep else "aws", digest)
     return _evaluate(args, to_model(keep or "collected snapshot", doc), [source])
+
+
+def _access(args: argparse.Namespace) -> int:
+    """The who-can-connect matrix of the inputs."""
+    from checker.collect import files, load_snapshot
+    from checker.context import Context
+    from checker.iam.access import build
+    from checker.report import access as render_access
+    from checker.report import write_atomic
+
+    if args.output:
+        _refuse_overwriting_input(args.output, args.paths)
+    inputs = load_snapshot(args.paths, account=args.account, region=args.region)
+    files.note(inputs.notes)
+    if not any(a.iam is not None for a in inputs.snapshot.accounts):
+        raise InputError(
+            ", ".join(args.paths),
+            "no IAM data in the inputs (a snapshot's iam"
+            " section or get-account-authorization-details output)",
+        )
+    rows = build(inputs.snapshot, Context(inputs.snapshot, _as_of(None)).grants, expand=args.expand)
+    chunks = render_access.render(rows, args.format)
+    if args.output:
+        write_atomic(args.output, chunks)
+    else:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+    return 0
 
 
 def _csv(value: str | None) -> list[str] | None:

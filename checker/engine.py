@@ -65,6 +65,11 @@ def run(
             finding.severity = overrides[finding.rule_id]
     _assign_ids(findings)
     findings.sort(key=lambda f: f.sort_key)
+    access = None
+    if any(a.iam is not None for a in snapshot.accounts):
+        from checker.iam.access import build
+
+        access = [row.to_dict() for row in build(snapshot, ctx.grants)]
     accounts = sorted({a.account_id for a in snapshot.accounts})
     regions = sorted({r.region for _, r in snapshot.regions()})
     return Report(
@@ -75,6 +80,7 @@ def run(
         accounts=accounts,
         regions=regions,
         collection_errors=[e.model_dump(exclude_none=True) for e in snapshot.errors],
+        access=access,
     )
 
 

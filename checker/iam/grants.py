@@ -187,6 +187,22 @@ class GrantIndex:
         """A database by identifier / proxy name (the RIA302 mistake)."""
         return self.by_name.get((account_id, region), {}).get(name)
 
+    def count_matching(self, grant: DbUserArn) -> int:
+        """How many databases a connect ARN reaches (no list built: wildcard grants are many)."""
+        total = 0
+        for (account, region), ids in self.by_id.items():
+            if not resource_matches(grant.account, account) or not resource_matches(
+                grant.region, region
+            ):
+                continue
+            if not has_wildcard(grant.resource_id):
+                total += grant.resource_id in ids
+            elif grant.resource_id == "*":
+                total += len(ids)
+            else:
+                total += sum(1 for rid in ids if resource_matches(grant.resource_id, rid))
+        return total
+
     def matching(self, grant: DbUserArn) -> list[Database]:
         """Databases a (possibly wildcard) connect ARN reaches, within its account and Region
         pattern only."""

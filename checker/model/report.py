@@ -29,6 +29,7 @@ class Report:
     accounts: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
     collection_errors: list[dict[str, Any]] = field(default_factory=list)
+    access: list[dict[str, Any]] | None = None  # who can connect as whom (snapshots with IAM)
     tool_version: str = __version__
 
     def summary(self) -> dict[str, int]:
@@ -55,6 +56,8 @@ class Report:
             "rules": [rule_dict(r) for r in self.rules],
         }
         if with_findings:
+            if self.access is not None:
+                doc["access"] = self.access
             doc["findings"] = [finding_dict(f) for f in self.findings]
         return doc
 

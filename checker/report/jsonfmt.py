@@ -8,7 +8,8 @@ JSON encoder (which ``indent`` would disable). Same report, same bytes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from checker.model.report import Report, finding_dict
 
@@ -17,9 +18,18 @@ def render(report: Report, **_: object) -> Iterator[str]:
     """The JSON report, piece by piece."""
     head = report.to_dict(with_findings=False)
     text = json.dumps(head, indent=2, ensure_ascii=False)
-    yield text[: text.rindex("}")].rstrip() + ',\n  "findings": ['
-    separator = "\n    "
-    for finding in report.findings:
-        yield separator + json.dumps(finding_dict(finding), ensure_ascii=False)
-        separator = ",\n    "
-    yield "\n  ]\n}\n" if report.findings else "]\n}\n"
+    yield text[: text.rindex("}")].rstrip()
+    if report.access is not None:
+        yield from _array("access", report.access)
+    yield from _array("findings", (finding_dict(f) for f in report.findings))
+    yield "\n}\n"
+
+
+def _array(key: str, items: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """``,\n  "key": [`` then one item per line."""
+    yield f',\n  "{key}": ['
+    separator, empty = "\n    ", True
+    for item in items:
+        yield separator + json.dumps(item, ensure_ascii=False)
+        separator, empty = ",\n    ", False
+    yield "]" if empty else "\n  ]"

@@ -1,0 +1,351 @@
+"""Who can connect as whom: (IAM principal, database, database user) rows that policies allow.
+
+For every user (with its groups' policies) and role, the Allow statements that can grant
+``rds-db:connect`` give rows; an explicit Deny that covers a row removes it (one that covers
+only part of a wildcard row, or only under a condition, is noted on the row); a permissions
+boundary that does not allow the row removes it. A wildcard grant is one row with its pattern
+and the number of databases it reaches in the principal's account; ``expand`` lists them.
+Conditions of the allowing statement are kept on the row, never dropped.
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from checker.iam.arn import DbUserArn, parse_dbuser_arn
+from checker.iam.documents import (
+    PolicyDoc,
+    PolicyError,
+    Statement,
+    iter_policies,
+    load_document,
+    statements,
+)
+from checker.iam.grants import Database, GrantIndex, grant_connect_arn
+from checker.iam.match import CONNECT, action_matches, has_wildcard, resource_matches
+from checker.model.snapshot import DBCluster, DBInstance, DBProxy, Snapshot
+
+TYPES = {
+    DBInstance: "AWS::RDS::DBInstance",
+    DBCluster: "AWS::RDS::DBCluster",
+    DBProxy: "AWS::RDS::DBProxy",
+}
+
+
+@dataclass
+class AccessRow:
+    """One principal allowed to log in to one database (or a pattern of them) as a user."""
+
+    account_id: str
+    principal: str
+    principal_type: str
+    db_user: str
+    resource: str  # the Resource pattern that allows it
+    policy: str
+    statement: str
+    via: str
+    database: str | None = None
+    database_type: str | None = None
+    resource_id: str | None = None
+    region: str | None = None
+    databases_matched: int = 1
+    target_exists: bool | None = None
+    target_iam_enabled: bool | None = None
+    conditions: dict[str, Any] = field(default_factory=dict)
+    assumable_by: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @property
+    def sort_key(self) -> tuple[str, ...]:
+        return (
+            self.account_id,
+            self.principal,
+            self.region or "",
+            self.database or "",
+            self.resource,
+            self.db_user,
+            self.policy,
+            self.statement,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """A statement as it applies to one principal, and through what."""
+
+    policy: PolicyDoc
+    statement: Statement
+    via: str
+
+
+def build(snap: Snapshot, index: GrantIndex, *, expand: bool = False) -> list[AccessRow]:
+    """The access matrix of every account of the snapshot that has IAM data."""
+    rows: list[AccessRow] = []
+    for account in snap.accounts:
+        if account.iam is not None:
+            rows.extend(_account_rows(account.account_id, account.iam, index, expand))
+    rows.sort(key=lambda r: r.sort_key)
+    return rows
+
+
+def _account_rows(
+    account_id: str, iam: dict[str, Any], index: GrantIndex, expand: bool
+) -> list[AccessRow]:
+    try:
+        docs = list(iter_policies(iam))
+    except PolicyError:
+        return []  # RIA301 reports the unreadable document
+    managed = {d.arn: d for d in docs if d.kind == "managed" and d.arn}
+    inline = {(d.arn, d.name.split("/", 1)[1]): d for d in docs if d.kind == "inline"}
+    groups = {g.get("GroupName"): g for g in iam.get("GroupDetailList", [])}
+    rows: list[AccessRow] = []
+    principals = [("role", p) for p in iam.get("RoleDetailList", [])]
+    principals += [("user", p) for p in iam.get("UserDetailList", [])]
+    for kind, principal in principals:
+        arn = principal.get("Arn")
+        if not arn:
+            continue
+        sources = list(_sources(principal, kind, managed, inline, groups))
+        allows = [s for s in sources if s.statement.can_grant_connect()]
+        if not allows:
+            continue
+        denies = [
+            s for s in sources if s.statement.effect == "Deny" and _denies_connect(s.statement)
+        ]
+        boundary = _boundary(principal, managed)
+        trusted = _trusted_by(principal.get("AssumeRolePolicyDocument")) if kind == "role" else []
+        for source in allows:
+            for row in _rows_for(account_id, arn, kind, source, index, expand):
+                if _apply_denies(row, denies) and _apply_boundary(row, boundary):
+                    row.assumable_by = trusted
+                    rows.append(row)
+    return rows
+
+
+def _sources(
+    principal: dict[str, Any],
+    kind: str,
+    managed: dict[str, PolicyDoc],
+    inline: dict[tuple[str | None, str], PolicyDoc],
+    groups: dict[str, Any],
+) -> list[_Source]:
+    out: list[_Source] = []
+    arn = principal.get("Arn")
+    inline_key = "RolePolicyList" if kind == "role" else "UserPolicyList"
+
+    def add(owner_arn: str | None, policies: list[Any], attached: list[Any], via: str) -> None:
+        for entry in policies:
+            doc = inline.get((owner_arn, str(entry.get("PolicyName"))))
+            if doc is not None:
+                out.extend(_Source(doc, s, f"{via}inline") for s in _safe_statements(doc))
+        for entry in attached:
+            doc = managed.get(entry.get("PolicyArn"))
+            if doc is not None:
+                out.extend(_Source(doc, s, f"{via}managed") for s in _safe_statements(doc))
+
+    add(arn, principal.get(inline_key, []), principal.get("AttachedManagedPolicies", []), "")
+    if kind == "user":
+        for name in principal.get("GroupList", []):
+            group = groups.get(name)
+            if group is not None:
+                add(
+                    group.get("Arn"),
+                    group.get("GroupPolicyList", []),
+                    group.get("AttachedManagedPolicies", []),
+                    f"group {name}: ",
+                )
+    return out
+
+
+def _safe_statements(doc: PolicyDoc) -> list[Statement]:
+    try:
+        return statements(doc.document)
+    except PolicyError:
+        return []
+
+
+def _denies_connect(statement: Statement) -> bool:
+    if statement.not_actions:
+        return not any(action_matches(p, CONNECT) for p in statement.not_actions)
+    return any(action_matches(p, CONNECT) for p in statement.actions)
+
+
+def _boundary(principal: dict[str, Any], managed: dict[str, PolicyDoc]) -> list[Statement] | None:
+    """The boundary's statements, or None when the principal has no boundary."""
+    arn = (principal.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    if not arn:
+        return None
+    doc = managed.get(arn)
+    return _safe_statements(doc) if doc is not None else []
+
+
+def _rows_for(
+    account_id: str, principal: str, kind: str, source: _Source, index: GrantIndex, expand: bool
+) -> list[AccessRow]:
+    stmt = source.statement
+    base: dict[str, Any] = {
+        "account_id": account_id,
+        "principal": principal,
+        "principal_type": kind,
+        "policy": source.policy.name,
+        "statement": stmt.label,
+        "via": source.via,
+        "conditions": dict(stmt.condition),
+    }
+    patterns = ["*"] if stmt.not_resources or not stmt.resources else list(stmt.resources)
+    rows: list[AccessRow] = []
+    for pattern in patterns:
+        parsed = (
+            DbUserArn("*", "*", account_id, "*", "*")
+            if pattern == "*"
+            else (parse_dbuser_arn(pattern))
+        )
+        if not isinstance(parsed, DbUserArn):
+            continue  # not a connect ARN: grants nothing (RIA301)
+        if not resource_matches(parsed.account, account_id):
+            continue  # IAM DB auth needs the principal in the database's account (RIA306)
+        label = pattern if not stmt.not_resources else f"NotResource {list(stmt.not_resources)}"
+        concrete = not any(has_wildcard(v) for v in (parsed.region, parsed.resource_id))
+        if concrete:
+            db = index.database(account_id, parsed.region, parsed.resource_id)
+            rows.append(_row(index, base, label, parsed, db, parsed.region, parsed.resource_id))
+        elif expand:
+            for db in _reach(parsed, account_id, index):
+                rows.append(_row(index, base, label, parsed, db, db.scope.region, db.resource_id))
+        else:
+            count = index.count_matching(
+                DbUserArn(
+                    parsed.partition, parsed.region, account_id, parsed.resource_id, parsed.db_user
+                )
+            )
+            rows.append(
+                AccessRow(
+                    resource=label,
+                    db_user=parsed.db_user,
+                    resource_id=(parsed.resource_id),
+                    region=None if has_wildcard(parsed.region) else (parsed.region),
+                    databases_matched=count,
+                    **base,
+                )
+            )
+    return rows
+
+
+def _reach(parsed: DbUserArn, account_id: str, index: GrantIndex) -> list[Database]:
+    return index.matching(
+        DbUserArn(parsed.partition, parsed.region, account_id, parsed.resource_id, parsed.db_user)
+    )
+
+
+def _row(
+    index: GrantIndex,
+    base: dict[str, Any],
+    label: str,
+    parsed: DbUserArn,
+    db: Database | None,
+    region: str,
+    resource_id: str | None,
+) -> AccessRow:
+    row = AccessRow(
+        resource=label, db_user=parsed.db_user, region=region, resource_id=resource_id, **base
+    )
+    row.target_exists = db is not None
+    row.databases_matched = 1 if db is not None else 0
+    if db is not None:
+        row.database = db.id
+        row.database_type = TYPES[type(db)]
+        row.target_iam_enabled = _iam_enabled(db, index)
+    return row
+
+
+def _iam_enabled(db: Database, index: GrantIndex) -> bool:
+    if isinstance(db, DBProxy):
+        return db.default_auth_scheme == "IAM_AUTH" or any(
+            a.iam_auth in ("REQUIRED", "ENABLED") for a in db.auth
+        )
+    if isinstance(db, DBInstance) and db.cluster_id:
+        cluster = index.named(db.scope.account_id, db.scope.region, db.cluster_id)
+        return bool(isinstance(cluster, DBCluster) and cluster.iam_auth_enabled)
+    return bool(db.iam_auth_enabled)
+
+
+def _row_arn(row: AccessRow) -> str:
+    """The connect ARN the row stands for (its pattern for wildcard rows)."""
+    if row.resource_id is None or row.region is None:
+        return row.resource
+    return grant_connect_arn("*", row.region, row.account_id, row.resource_id, row.db_user)
+
+
+def _covers(pattern: str, row: AccessRow) -> bool:
+    """Whether a Deny or boundary Resource pattern covers the whole row.
+
+    The pattern's partition is widened to ``*`` (rows do not record one) and matched against
+    the row's ARN; a wildcard row's pattern is taken literally, so only a pattern at least as
+    wide covers it.
+    """
+    if pattern == "*":
+        return True
+    parsed = parse_dbuser_arn(pattern)
+    if not isinstance(parsed, DbUserArn):
+        return False
+    widened = grant_connect_arn(
+        "*", parsed.region, parsed.account, parsed.resource_id, parsed.db_user
+    )
+    return resource_matches(widened, _row_arn(row))
+
+
+def _apply_denies(row: AccessRow, denies: list[_Source]) -> bool:
+    """False when an unconditional Deny covers the row. A conditional Deny, or one that may
+    remove part of a wildcard row, is noted on the row instead (not evaluated per database)."""
+    wildcard_row = row.database is None
+    for deny in denies:
+        stmt = deny.statement
+        resources = ["*"] if stmt.not_resources or not stmt.resources else list(stmt.resources)
+        covered = any(_covers(p, row) for p in resources)
+        if covered and not stmt.condition and not stmt.not_resources:
+            return False
+        if covered or wildcard_row:
+            how = "under a condition" if covered else "possibly in part"
+            row.notes.append(f"denied {how} by {deny.policy.name} {stmt.label}")
+    return True
+
+
+def _apply_boundary(row: AccessRow, boundary: list[Statement] | None) -> bool:
+    """False when a permissions boundary does not allow connect on the row."""
+    if boundary is None:
+        return True
+    for stmt in boundary:
+        if not stmt.can_grant_connect():
+            continue
+        resources = ["*"] if stmt.not_resources or not stmt.resources else list(stmt.resources)
+        if any(_covers(p, row) for p in resources):
+            return True
+    return False
+
+
+def _trusted_by(document: Any) -> list[str]:
+    """Principals a role's trust policy lets assume it (AWS, Service, Federated), as written."""
+    if document is None:
+        return []
+    try:
+        doc = load_document(document)
+    except PolicyError:
+        return []
+    found: list[str] = []
+    raw = doc.get("Statement", [])
+    for item in [raw] if isinstance(raw, dict) else raw:
+        if not isinstance(item, dict) or item.get("Effect") != "Allow":
+            continue
+        principal = item.get("Principal")
+        if principal == "*":
+            found.append("*")
+        elif isinstance(principal, dict):
+            for kind, value in sorted(principal.items()):
+                for who in [value] if isinstance(value, str) else value:
+                    found.append(f"{kind}:{who}")
+    return sorted(set(found))

@@ -1,0 +1,279 @@
+"""The access matrix: who can connect as whom, after Denies and boundaries."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+from urllib.parse import quote
+
+from conftest import AS_OF, run_cli, snapshot_doc
+
+from checker import contract
+from checker.context import Context
+from checker.iam.access import AccessRow, build
+from checker.model.snapshot import Snapshot
+
+ACC = "123456789012"
+PG = "db-PGPGPGPGPGPGPGPGPGPGPGPGPG"
+MY = "db-MYMYMYMYMYMYMYMYMYMYMYMYMY"
+AUR = "cluster-AURAURAURAURAURAURAURAURAUR"
+
+
+def arn(resource_id: str, user: str, region: str = "us-east-1", account: str = ACC) -> str:
+    return f"arn:aws:rds-db:{region}:{account}:dbuser:{resource_id}/{user}"
+
+
+def doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(resource: Any, **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": "rds-db:connect", "Resource": resource, **extra}
+
+
+def deny(resource: Any, **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Deny", "Action": "rds-db:*", "Resource": resource, **extra}
+
+
+def role(
+    name: str,
+    *inline: dict[str, Any],
+    managed: tuple[str, ...] = (),
+    trust: dict[str, Any] | None = None,
+    boundary: str | None = None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "RoleName": name,
+        "Arn": f"arn:aws:iam::{ACC}:role/{name}",
+        "AssumeRolePolicyDocument": trust
+        or doc(
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            }
+        ),
+        "RolePolicyList": [
+            {"PolicyName": f"p{i}", "PolicyDocument": d} for i, d in enumerate(inline)
+        ],
+        "AttachedManagedPolicies": [
+            {"PolicyName": m, "PolicyArn": f"arn:aws:iam::{ACC}:policy/{m}"} for m in managed
+        ],
+    }
+    if boundary:
+        out["PermissionsBoundary"] = {
+            "PermissionsBoundaryType": "Policy",
+            "PermissionsBoundaryArn": f"arn:aws:iam::{ACC}:policy/{boundary}",
+        }
+    return out
+
+
+def managed(name: str, document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "PolicyName": name,
+        "Arn": f"arn:aws:iam::{ACC}:policy/{name}",
+        "DefaultVersionId": "v2",
+        "PolicyVersionList": [
+            {"VersionId": "v1", "IsDefaultVersion": False, "Document": doc()},
+            {"VersionId": "v2", "IsDefaultVersion": True, "Document": quote(json.dumps(document))},
+        ],
+    }
+
+
+DATABASES = {
+    "DBInstances": [
+        {
+            "DBInstanceIdentifier": "pg",
+            "DbiResourceId": PG,
+            "Engine": "postgres",
+            "EngineVersion": "16.3",
+            "IAMDatabaseAuthenticationEnabled": True,
+        },
+        {
+            "DBInstanceIdentifier": "my",
+            "DbiResourceId": MY,
+            "Engine": "mysql",
+            "EngineVersion": "8.0.35",
+            "IAMDatabaseAuthenticationEnabled": False,
+        },
+    ],
+    "DBClusters": [
+        {
+            "DBClusterIdentifier": "aur",
+            "DbClusterResourceId": AUR,
+            "Engine": "aurora-postgresql",
+            "EngineVersion": "15.4",
+            "IAMDatabaseAuthenticationEnabled": True,
+        }
+    ],
+}
+
+
+def matrix(iam: dict[str, Any], *, expand: bool = False) -> list[AccessRow]:
+    d = snapshot_doc(DATABASES)
+    d["accounts"][0]["iam"] = {
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "RoleDetailList": [],
+        "Policies": [],
+        **iam,
+    }
+    snap = Snapshot.model_validate(d)
+    return build(snap, Context(snap, AS_OF).grants, expand=expand)
+
+
+def short(rows: list[AccessRow]) -> list[tuple[str, str | None, str]]:
+    return [(r.principal.rsplit("/", 1)[1], r.database or r.resource_id, r.db_user) for r in rows]
+
+
+def test_role_inline_and_managed_rows_with_target_state() -> None:
+    rows = matrix(
+        {
+            "RoleDetailList": [role("app", doc(allow(arn(PG, "app"))), managed=("shared",))],
+            "Policies": [
+                managed("shared", doc(allow([arn(MY, "report"), arn("db-GONE0000", "x")])))
+            ],
+        }
+    )
+    assert short(rows) == [
+        ("app", "db-GONE0000", "x"),
+        ("app", "my", "report"),
+        ("app", "pg", "app"),
+    ]
+    gone, my, pg = rows
+    assert (pg.target_exists, pg.target_iam_enabled, pg.via) == (True, True, "inline")
+    assert (my.target_iam_enabled, my.via, my.policy) == (False, "managed", "shared")
+    assert (gone.target_exists, gone.databases_matched) == (False, 0)
+    assert pg.assumable_by == ["Service:ecs-tasks.amazonaws.com"]
+
+
+def test_users_get_their_groups_policies() -> None:
+    rows = matrix(
+        {
+            "UserDetailList": [
+                {
+                    "UserName": "jane",
+                    "Arn": f"arn:aws:iam::{ACC}:user/jane",
+                    "GroupList": ["dba"],
+                    "UserPolicyList": [],
+                    "AttachedManagedPolicies": [],
+                }
+            ],
+            "GroupDetailList": [
+                {
+                    "GroupName": "dba",
+                    "Arn": f"arn:aws:iam::{ACC}:group/dba",
+                    "GroupPolicyList": [
+                        {"PolicyName": "g", "PolicyDocument": doc(allow(arn(AUR, "dba")))}
+                    ],
+                    "AttachedManagedPolicies": [],
+                }
+            ],
+        }
+    )
+    assert short(rows) == [("jane", "aur", "dba")]
+    assert rows[0].via == "group dba: inline" and rows[0].principal_type == "user"
+
+
+def test_unconditional_deny_removes_conditional_deny_is_noted() -> None:
+    rows = matrix(
+        {
+            "RoleDetailList": [
+                role("a", doc(allow([arn(PG, "app"), arn(MY, "app")]), deny(arn(MY, "*")))),
+                role(
+                    "b",
+                    doc(
+                        allow(arn(PG, "app")),
+                        deny(arn(PG, "app"), Condition={"Bool": {"aws:ViaAWSService": "false"}}),
+                    ),
+                ),
+                role("c", doc(allow(arn(PG, "app")), deny("*"))),
+            ]
+        }
+    )
+    assert short(rows) == [("a", "pg", "app"), ("b", "pg", "app")]
+    assert rows[1].notes == ["denied under a condition by b/p0 #1"]
+
+
+def test_wildcard_rows_count_or_expand_and_note_partial_denies() -> None:
+    iam = {"RoleDetailList": [role("ops", doc(allow(arn("*", "ops")), deny(arn(MY, "*"))))]}
+    (row,) = matrix(iam)
+    assert (row.resource_id, row.db_user, row.databases_matched) == ("*", "ops", 3)
+    assert row.notes == ["denied possibly in part by ops/p0 #1"]
+    expanded = matrix(iam, expand=True)
+    assert short(expanded) == [("ops", "aur", "ops"), ("ops", "pg", "ops")]  # my: denied
+
+
+def test_permissions_boundary_limits_rows() -> None:
+    rows = matrix(
+        {
+            "RoleDetailList": [
+                role("bounded", doc(allow([arn(PG, "app"), arn(MY, "app")])), boundary="only-pg")
+            ],
+            "Policies": [managed("only-pg", doc(allow(arn(PG, "*"))))],
+        }
+    )
+    assert short(rows) == [("bounded", "pg", "app")]
+
+
+def test_grants_that_reach_nothing_give_no_rows() -> None:
+    rows = matrix(
+        {
+            "RoleDetailList": [
+                role(
+                    "x",
+                    doc(
+                        allow(f"arn:aws:rds:us-east-1:{ACC}:db:pg"),  # not a connect ARN
+                        allow(arn(PG, "app", account="210987654321")),  # another account
+                        {
+                            "Effect": "Allow",
+                            "Action": "rds:connect",
+                            "Resource": "*",
+                        },  # not the action
+                    ),
+                )
+            ]
+        }
+    )
+    assert rows == []
+
+
+def test_not_action_and_star_resource_reach_every_database() -> None:
+    rows = matrix(
+        {
+            "RoleDetailList": [
+                role("admin", doc({"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"}))
+            ]
+        }
+    )
+    assert [(r.resource, r.resource_id, r.db_user, r.databases_matched) for r in rows] == [
+        ("*", "*", "*", 3)
+    ]
+
+
+def test_cli_formats_and_report_key(write_json, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    d = snapshot_doc(DATABASES)
+    d["accounts"][0]["iam"] = {
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "Policies": [],
+        "RoleDetailList": [role("app", doc(allow(arn(PG, "app"))))],
+    }
+    path = write_json("snap.json", d)
+    table = run_cli("access", str(path))
+    assert table.returncode == 0 and "role/app" in table.stdout and "1 row(s)" in table.stdout
+    rows = list(csv.DictReader(io.StringIO(run_cli("access", str(path), "--format", "csv").stdout)))
+    assert [(r["database"], r["db_user"], r["target_iam_enabled"]) for r in rows] == [
+        ("pg", "app", "True")
+    ]
+    as_json = json.loads(run_cli("access", str(path), "--format", "json").stdout)
+    assert as_json[0]["resource_id"] == PG
+    report = json.loads(run_cli("check", str(path), "--format", "json").stdout)
+    assert contract.first_error(contract.validator("report.schema.json"), report) is None
+    assert report["access"] == as_json
+    no_iam = write_json("plain.json", snapshot_doc(DATABASES))
+    proc = run_cli("access", str(no_iam))
+    assert proc.returncode == 2 and "no IAM data" in proc.stderr
+    assert "access" not in json.loads(run_cli("check", str(no_iam), "--format", "json").stdout)
