@@ -15,6 +15,7 @@ from checker.iam.arn import ArnProblem, DbUserArn
 from checker.iam.documents import load_document, statements
 from checker.iam.grants import Grant, grant_connect_arn
 from checker.iam.match import CONNECT, action_matches, has_wildcard
+from checker.knowledge.engines import is_aurora
 from checker.knowledge.regions import REGIONS, partition_of
 from checker.model.snapshot import DBCluster, DBInstance, DBProxy, Snapshot
 from checker.rule import Finding, Rule, Severity
@@ -174,6 +175,8 @@ def _problem_resource(problem: Any) -> Any:
 
 def _other_actions_use(grant: Grant, service: str) -> bool:
     """Some action of the statement, other than connect, belongs to ``service``."""
+    if grant.statement.not_actions:  # everything but the listed actions
+        return not any(p == "*" or p.lower() == f"{service}:*" for p in grant.statement.not_actions)
     for pattern in grant.statement.actions:
         if pattern.lower() == CONNECT:
             continue
@@ -229,7 +232,7 @@ class ConnectArnUsesResourceId(Rule):
             assert isinstance(grant.parsed, DbUserArn)
             parsed, where = grant.parsed, grant.finding_resource()
             rid = parsed.resource_id
-            if has_wildcard(rid) or parsed.resource_kind is not None:
+            if _id_pattern_possible(rid) or parsed.resource_kind is not None:
                 yield self.passed(
                     where,
                     f"policy '{grant.policy.name}' statement"
@@ -266,6 +269,15 @@ class ConnectArnUsesResourceId(Rule):
                 evidence,
                 key=grant.subject,
             )
+
+
+def _id_pattern_possible(pattern: str) -> bool:
+    """A wildcard that can match a resource id (``*``, ``db-*``, ``clu*``), not a name pattern
+    such as ``orders-*``, which never matches one."""
+    if not has_wildcard(pattern):
+        return False
+    head = pattern[: min(i for i in (pattern.find("*"), pattern.find("?")) if i >= 0)]
+    return any(p.startswith(head) or head.startswith(p) for p in ("db-", "cluster-", "prx-"))
 
 
 class ConnectArnResourceExists(Rule):
@@ -319,6 +331,16 @@ class ConnectArnResourceExists(Rule):
                 yield self.not_applicable(
                     where,
                     f"account {parsed.account} / {parsed.region} is not in the snapshot",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+            elif parsed.resource_kind not in index.collected.get(
+                (parsed.account, parsed.region), set()
+            ):
+                yield self.not_applicable(
+                    where,
+                    f"the {parsed.resource_kind}s of {parsed.account}/{parsed.region} were not"
+                    " collected",
                     grant.evidence(),
                     key=grant.subject,
                 )
@@ -397,7 +419,7 @@ class ConnectGrantBounded(Rule):
             ]
             if reach:
                 count = (
-                    len(index.matching(grant.parsed))
+                    index.count_matching(grant.parsed)
                     if isinstance(grant.parsed, DbUserArn)
                     else None
                 )
@@ -508,8 +530,8 @@ class ConnectArnScopeConsistent(Rule):
 
     ## What it checks
     In every connect ARN without wildcards in those segments: the partition is the Region's
-    (`aws-cn` for `cn-*`, `aws-us-gov` for `us-gov-*`, `aws` for the commercial Regions), the
-    Region exists, and the account is the policy's own account.
+    (`aws-cn` for `cn-*`, `aws-us-gov` for `us-gov-*`, `aws` for the commercial Regions) and
+    the policy's account's, the Region exists, and the account is the policy's own account.
 
     ## Why it matters
     A partition that does not match its Region, or a Region that does not exist, never
@@ -555,6 +577,16 @@ class ConnectArnScopeConsistent(Rule):
                         f"partition '{parsed.partition}' does not match"
                         f" {parsed.region} ({partition_of(parsed.region)})"
                     )
+            partition_named = any(p.startswith("partition") for p in problems)
+            if (
+                not partition_named
+                and not has_wildcard(parsed.partition)
+                and parsed.partition != grant.partition
+            ):
+                problems.append(
+                    f"partition '{parsed.partition}' is not the account's ({grant.partition}),"
+                    " so it matches nothing"
+                )
             if not has_wildcard(parsed.account) and parsed.account != grant.account_id:
                 problems.append(
                     f"account {parsed.account} is not the policy's account"
@@ -815,10 +847,18 @@ class ConnectRoleTrustRestricted(Rule):
                 )
                 continue
             open_to: list[str] = []
+            unknown = [r for r in roles if trusts.get(r) is None]
             for role in roles:
                 for who in _unrestricted_principals(trusts.get(role), grant.account_id):
                     open_to.append(f"{role} <- {who}")
-            if open_to:
+            if unknown and not open_to:
+                yield self.error(
+                    where,
+                    f"the trust policy of {', '.join(unknown)} is missing or cannot be read",
+                    grant.evidence(roles=roles),
+                    key=grant.subject,
+                )
+            elif open_to:
                 yield self.failed(
                     where,
                     f"roles with policy '{grant.policy.name}' can be"
@@ -835,16 +875,17 @@ class ConnectRoleTrustRestricted(Rule):
                 )
 
 
-def _trust_policies(snap: Snapshot) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
+def _trust_policies(snap: Snapshot) -> dict[str, dict[str, Any] | None]:
+    """Role ARN -> trust policy, or None when the role has none or it cannot be read."""
+    out: dict[str, dict[str, Any] | None] = {}
     for account in snap.accounts:
         for role in (account.iam or {}).get("RoleDetailList", []):
-            document = role.get("AssumeRolePolicyDocument")
-            if role.get("Arn") and document is not None:
-                try:
-                    out[role["Arn"]] = load_document(document)
-                except ValueError:
-                    continue
+            if not role.get("Arn"):
+                continue
+            try:
+                out[role["Arn"]] = load_document(role.get("AssumeRolePolicyDocument"))
+            except ValueError:
+                out[role["Arn"]] = None
     return out
 
 
@@ -869,10 +910,12 @@ def _unrestricted_principals(trust: dict[str, Any] | None, account_id: str) -> l
         for principal in _aws_principals(trust, statement.index):
             if principal == "*":
                 found.append("*")
-            else:
-                owner = principal.split(":")[4] if principal.startswith("arn:") else principal
-                if owner != account_id:
-                    found.append(principal)
+                continue
+            # An ARN or a 12-digit id names an account; anything else is the unique id IAM
+            # shows for a deleted principal, which no one can use.
+            owner = principal.split(":")[4] if principal.startswith("arn:") else principal
+            if owner.isdigit() and len(owner) == 12 and owner != account_id:
+                found.append(principal)
     return found
 
 
@@ -919,9 +962,15 @@ class ConnectActionValid(Rule):
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, ...]] = set()
         for grant in index.grants:
-            key = (grant.policy.name, grant.statement.label)
+            key = (
+                grant.account_id,
+                grant.policy.kind,
+                grant.policy.arn or "",
+                grant.policy.name,
+                grant.statement.label,
+            )
             if key in seen:
                 continue
             seen.add(key)
@@ -994,11 +1043,7 @@ class ConnectUsesClusterResourceId(Rule):
                     key=grant.subject,
                 )
                 continue
-            if (
-                not isinstance(db, DBInstance)
-                or not db.cluster_id
-                or not db.engine.startswith("aurora")
-            ):
+            if not isinstance(db, DBInstance) or not db.cluster_id or not is_aurora(db.engine):
                 yield self.passed(
                     where,
                     f"the grant names {_database_label(db)}, not an Aurora member",

@@ -42,6 +42,12 @@ class ArnProblem:
 def parse_dbuser_arn(resource: str) -> DbUserArn | ArnProblem:
     """Parse a ``Resource`` of a statement that can grant ``rds-db:connect``."""
     parts = resource.split(":", 6)
+    if parts[0] == "arn" and len(parts) >= 3 and len(parts) < 7 and parts[-1].endswith("*"):
+        # IAM: a '*' that ends a segment matches past the colons, so the missing segments are
+        # wildcards too ("arn:aws:rds-db:us-east-1:123456789012:*" reaches every user).
+        parts += ["*"] * (7 - len(parts))
+        if parts[5] == "*":
+            parts[5] = "dbuser"
     if len(parts) < 6 or parts[0] != "arn":
         return ArnProblem("not an ARN")
     if parts[2] != "rds-db":
@@ -56,6 +62,8 @@ def parse_dbuser_arn(resource: str) -> DbUserArn | ArnProblem:
     partition, region, account, kind, rest = parts[1], parts[3], parts[4], parts[5], parts[6]
     if kind != "dbuser":
         return ArnProblem(f"resource type '{kind}' where the ARN needs 'dbuser'")
+    if "/" not in rest and rest.endswith("*"):
+        rest += "/*"
     if "/" not in rest:
         return ArnProblem("no database user after the resource id ('<resource-id>/<db-user>')")
     resource_id, db_user = rest.split("/", 1)

@@ -30,6 +30,7 @@ class PolicyDoc:
     arn: str | None  # managed policy ARN; inline: the owner's ARN
     document: dict[str, Any]
     attached_to: tuple[str, ...]  # principal ARNs (users, groups, roles)
+    error: str | None = None  # why the document could not be read (it is then {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +121,14 @@ def iter_policies(iam: dict[str, Any]) -> Iterator[PolicyDoc]:
                 if owner_arn and attached.get("PolicyArn"):
                     attachments.setdefault(attached["PolicyArn"], []).append(owner_arn)
             for inline in principal.get(inline_key, []):
+                document, error = _read(inline.get("PolicyDocument"))
                 yield PolicyDoc(
                     kind="inline",
                     name=f"{principal.get(name_key)}/{inline.get('PolicyName')}",
                     arn=owner_arn,
-                    document=load_document(inline.get("PolicyDocument")),
+                    document=document,
                     attached_to=(owner_arn,) if owner_arn else (),
+                    error=error,
                 )
     for policy in iam.get("Policies", []):
         versions = policy.get("PolicyVersionList", [])
@@ -137,10 +140,20 @@ def iter_policies(iam: dict[str, Any]) -> Iterator[PolicyDoc]:
         if default is None:
             continue
         arn = policy.get("Arn")
+        document, error = _read(default.get("Document"))
         yield PolicyDoc(
             kind="managed",
             name=str(policy.get("PolicyName") or arn),
             arn=arn,
-            document=load_document(default.get("Document")),
+            document=document,
             attached_to=tuple(sorted(attachments.get(arn or "", []))),
+            error=error,
         )
+
+
+def _read(value: Any) -> tuple[dict[str, Any], str | None]:
+    """A document, or {} and the reason it cannot be read (one bad policy spoils no other)."""
+    try:
+        return load_document(value), None
+    except PolicyError as exc:
+        return {}, str(exc)

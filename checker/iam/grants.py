@@ -125,9 +125,19 @@ class GrantIndex:
         self.by_id: dict[tuple[str, str], dict[str, Database]] = {}
         self.by_name: dict[tuple[str, str], dict[str, Database]] = {}
         self.regions: set[tuple[str, str]] = set()
+        self.collected: dict[tuple[str, str], set[str]] = {}
         for account, region in snap.regions():
             key = (account.account_id, region.region)
             self.regions.add(key)
+            self.collected[key] = {
+                name
+                for name, items in (
+                    ("instance", region.db_instances),
+                    ("cluster", region.db_clusters),
+                    ("proxy", region.db_proxies),
+                )
+                if items is not None
+            }
             ids = self.by_id.setdefault(key, {})
             names = self.by_name.setdefault(key, {})
             items: list[Database] = [
@@ -153,6 +163,9 @@ class GrantIndex:
             self.problems.append(PolicyProblem(account_id, "(IAM section)", str(exc)))
             return
         for policy in policies:
+            if policy.error is not None:
+                self.problems.append(PolicyProblem(account_id, policy.name, policy.error))
+                continue
             try:
                 found = statements(policy.document)
             except PolicyError as exc:
