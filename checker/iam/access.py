@@ -19,9 +19,7 @@ from checker.iam.documents import (
     PolicyDoc,
     PolicyError,
     Statement,
-    iter_policies,
     load_document,
-    statements,
 )
 from checker.iam.grants import Database, GrantIndex, grant_connect_arn
 from checker.iam.match import CONNECT, action_matches, has_wildcard, resource_matches
@@ -96,12 +94,9 @@ def build(snap: Snapshot, index: GrantIndex, *, expand: bool = False) -> list[Ac
 def _account_rows(
     account_id: str, iam: dict[str, Any], index: GrantIndex, expand: bool
 ) -> list[AccessRow]:
-    try:
-        docs = list(iter_policies(iam))
-    except PolicyError:
-        return []  # RIA301 reports the unreadable document
-    managed = {d.arn: d for d in docs if d.kind == "managed" and d.arn}
-    inline = {(d.arn, d.name.split("/", 1)[1]): d for d in docs if d.kind == "inline"}
+    parsed = index.policies.get(account_id, [])
+    managed = {d.arn: (d, st) for d, st in parsed if d.kind == "managed" and d.arn}
+    inline = {(d.arn, d.name.split("/", 1)[1]): (d, st) for d, st in parsed if d.kind == "inline"}
     groups = {g.get("GroupName"): g for g in iam.get("GroupDetailList", [])}
     rows: list[AccessRow] = []
     principals = [("role", p) for p in iam.get("RoleDetailList", [])]
@@ -127,11 +122,14 @@ def _account_rows(
     return rows
 
 
+Parsed = tuple[PolicyDoc, list[Statement]]
+
+
 def _sources(
     principal: dict[str, Any],
     kind: str,
-    managed: dict[str, PolicyDoc],
-    inline: dict[tuple[str | None, str], PolicyDoc],
+    managed: dict[str, Parsed],
+    inline: dict[tuple[str | None, str], Parsed],
     groups: dict[str, Any],
 ) -> list[_Source]:
     out: list[_Source] = []
@@ -140,13 +138,13 @@ def _sources(
 
     def add(owner_arn: str | None, policies: list[Any], attached: list[Any], via: str) -> None:
         for entry in policies:
-            doc = inline.get((owner_arn, str(entry.get("PolicyName"))))
-            if doc is not None:
-                out.extend(_Source(doc, s, f"{via}inline") for s in _safe_statements(doc))
+            found = inline.get((owner_arn, str(entry.get("PolicyName"))))
+            if found is not None:
+                out.extend(_Source(found[0], s, f"{via}inline") for s in found[1])
         for entry in attached:
-            doc = managed.get(entry.get("PolicyArn"))
-            if doc is not None:
-                out.extend(_Source(doc, s, f"{via}managed") for s in _safe_statements(doc))
+            found = managed.get(entry.get("PolicyArn"))
+            if found is not None:
+                out.extend(_Source(found[0], s, f"{via}managed") for s in found[1])
 
     add(arn, principal.get(inline_key, []), principal.get("AttachedManagedPolicies", []), "")
     if kind == "user":
@@ -162,26 +160,19 @@ def _sources(
     return out
 
 
-def _safe_statements(doc: PolicyDoc) -> list[Statement]:
-    try:
-        return statements(doc.document)
-    except PolicyError:
-        return []
-
-
 def _denies_connect(statement: Statement) -> bool:
     if statement.not_actions:
         return not any(action_matches(p, CONNECT) for p in statement.not_actions)
     return any(action_matches(p, CONNECT) for p in statement.actions)
 
 
-def _boundary(principal: dict[str, Any], managed: dict[str, PolicyDoc]) -> list[Statement] | None:
+def _boundary(principal: dict[str, Any], managed: dict[str, Parsed]) -> list[Statement] | None:
     """The boundary's statements, or None when the principal has no boundary."""
     arn = (principal.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
     if not arn:
         return None
-    doc = managed.get(arn)
-    return _safe_statements(doc) if doc is not None else []
+    found = managed.get(arn)
+    return found[1] if found is not None else []
 
 
 def _rows_for(

@@ -34,6 +34,7 @@ class Grant:
     statement: Statement
     resource: str | None
     parsed: DbUserArn | ArnProblem | None
+    where: Resource  # the policy as a finding resource, one object per policy
 
     @property
     def subject(self) -> str:
@@ -42,9 +43,7 @@ class Grant:
 
     def finding_resource(self) -> Resource:
         """The policy, as the resource of a finding (CONTRACTS: name; inline: owner/name)."""
-        kind = MANAGED_TYPE if self.policy.kind == "managed" else INLINE_TYPE
-        arn = self.policy.arn if self.policy.kind == "managed" else None
-        return Resource(kind, self.policy.name, arn, self.account_id, None)
+        return self.where
 
     def evidence(self, **extra: Any) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -66,11 +65,10 @@ class Suspect:
     policy: PolicyDoc
     statement: Statement
     action: str
+    where: Resource
 
     def finding_resource(self) -> Resource:
-        kind = MANAGED_TYPE if self.policy.kind == "managed" else INLINE_TYPE
-        arn = self.policy.arn if self.policy.kind == "managed" else None
-        return Resource(kind, self.policy.name, arn, self.account_id, None)
+        return self.where
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -78,6 +76,13 @@ class Suspect:
             "Action": self.action,
             "attached_to": list(self.policy.attached_to),
         }
+
+
+def policy_resource(account_id: str, policy: PolicyDoc) -> Resource:
+    """A policy as the resource of a finding (CONTRACTS: name; inline: owner/name)."""
+    kind = MANAGED_TYPE if policy.kind == "managed" else INLINE_TYPE
+    arn = policy.arn if policy.kind == "managed" else None
+    return Resource(kind, policy.name, arn, account_id, None)
 
 
 def looks_like_connect(action: str) -> bool:
@@ -120,6 +125,9 @@ class GrantIndex:
         self.grants: list[Grant] = []
         self.problems: list[PolicyProblem] = []
         self.suspects: list[Suspect] = []
+        # account -> its readable policies with their statements (parsed once, shared with the
+        # access matrix)
+        self.policies: dict[str, list[tuple[PolicyDoc, list[Statement]]]] = {}
         self.iam_accounts: set[str] = set()
         # (account, region) -> resource id -> database; and identifier/name -> database
         self.by_id: dict[tuple[str, str], dict[str, Database]] = {}
@@ -171,22 +179,26 @@ class GrantIndex:
             except PolicyError as exc:
                 self.problems.append(PolicyProblem(account_id, policy.name, str(exc)))
                 continue
+            self.policies.setdefault(account_id, []).append((policy, found))
+            where = policy_resource(account_id, policy)
             for statement in found:
                 if statement.effect == "Allow":
                     self.suspects.extend(
-                        Suspect(account_id, policy, statement, action)
+                        Suspect(account_id, policy, statement, action, where)
                         for action in statement.actions
                         if looks_like_connect(action)
                     )
                 if not statement.can_grant_connect():
                     continue
                 if statement.not_resources or not statement.resources:
-                    self.grants.append(Grant(account_id, partition, policy, statement, None, None))
+                    self.grants.append(
+                        Grant(account_id, partition, policy, statement, None, None, where)
+                    )
                     continue
                 for resource in statement.resources:
                     parsed = None if resource == "*" else parse_dbuser_arn(resource)
                     self.grants.append(
-                        Grant(account_id, partition, policy, statement, resource, parsed)
+                        Grant(account_id, partition, policy, statement, resource, parsed, where)
                     )
 
     def covered(self, account_id: str, region: str) -> bool:

@@ -27,9 +27,11 @@ def render(report: Report, **_: object) -> Iterator[str]:
 
 def _array(key: str, items: Iterable[dict[str, Any]]) -> Iterator[str]:
     """``,\n  "key": [`` then one item per line."""
+    # One encoder for all items: json.dumps with options builds a new one per call.
+    encode = json.JSONEncoder(ensure_ascii=False).encode
     yield f',\n  "{key}": ['
     separator, empty = "\n    ", True
     for item in items:
-        yield separator + json.dumps(item, ensure_ascii=False)
+        yield separator + encode(item)
         separator, empty = ",\n    ", False
     yield "]" if empty else "\n  ]"
