@@ -277,3 +277,42 @@ def test_cli_formats_and_report_key(write_json, tmp_path) -> None:  # type: igno
     proc = run_cli("access", str(no_iam))
     assert proc.returncode == 2 and "no IAM data" in proc.stderr
     assert "access" not in json.loads(run_cli("check", str(no_iam), "--format", "json").stdout)
+
+
+def test_boundary_deny_removes_and_missing_boundary_is_noted() -> None:
+    rows = matrix(
+        {
+            "RoleDetailList": [
+                role("denied", doc(allow(arn(PG, "app"))), boundary="allow-all-deny-db"),
+                role("unknown", doc(allow(arn(PG, "app"))), boundary="not-collected"),
+            ],
+            "Policies": [
+                managed(
+                    "allow-all-deny-db",
+                    doc({"Effect": "Allow", "Action": "*", "Resource": "*"}, deny(arn(PG, "*"))),
+                )
+            ],
+        }
+    )
+    assert short(rows) == [("unknown", "pg", "app")]
+    assert rows[0].notes == [
+        f"permissions boundary arn:aws:iam::{ACC}:policy/not-collected is"
+        " not in the snapshot: not evaluated"
+    ]
+
+
+def test_deny_with_not_resource_denies_all_but_the_exception() -> None:
+    rows = matrix(
+        {
+            "RoleDetailList": [
+                role(
+                    "r",
+                    doc(
+                        allow([arn(PG, "app"), arn(MY, "app")]),
+                        {"Effect": "Deny", "Action": "rds-db:connect", "NotResource": arn(PG, "*")},
+                    ),
+                )
+            ]
+        }
+    )
+    assert short(rows) == [("r", "pg", "app")]

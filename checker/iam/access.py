@@ -166,13 +166,22 @@ def _denies_connect(statement: Statement) -> bool:
     return any(action_matches(p, CONNECT) for p in statement.actions)
 
 
-def _boundary(principal: dict[str, Any], managed: dict[str, Parsed]) -> list[Statement] | None:
-    """The boundary's statements, or None when the principal has no boundary."""
+@dataclass(frozen=True, slots=True)
+class _Boundary:
+    """A principal's permissions boundary: its statements, or None when it is not in the
+    snapshot (then it cannot be evaluated, and the rows say so instead of vanishing)."""
+
+    arn: str
+    statements: list[Statement] | None
+
+
+def _boundary(principal: dict[str, Any], managed: dict[str, Parsed]) -> _Boundary | None:
+    """The principal's boundary, or None when it has none."""
     arn = (principal.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
     if not arn:
         return None
     found = managed.get(arn)
-    return found[1] if found is not None else []
+    return _Boundary(arn, found[1] if found is not None else None)
 
 
 def _rows_for(
@@ -296,9 +305,11 @@ def _apply_denies(row: AccessRow, denies: list[_Source]) -> bool:
     wildcard_row = row.database is None
     for deny in denies:
         stmt = deny.statement
-        resources = ["*"] if stmt.not_resources or not stmt.resources else list(stmt.resources)
-        covered = any(_covers(p, row) for p in resources)
-        if covered and not stmt.condition and not stmt.not_resources:
+        if stmt.not_resources:  # denies everything but these
+            covered = not any(_covers(p, row) for p in stmt.not_resources)
+        else:
+            covered = any(_covers(p, row) for p in (stmt.resources or ("*",)))
+        if covered and not stmt.condition:
             return False
         if covered or wildcard_row:
             how = "under a condition" if covered else "possibly in part"
@@ -306,17 +317,24 @@ def _apply_denies(row: AccessRow, denies: list[_Source]) -> bool:
     return True
 
 
-def _apply_boundary(row: AccessRow, boundary: list[Statement] | None) -> bool:
-    """False when a permissions boundary does not allow connect on the row."""
+def _apply_boundary(row: AccessRow, boundary: _Boundary | None) -> bool:
+    """False when a permissions boundary does not allow connect on the row, or denies it."""
     if boundary is None:
         return True
-    for stmt in boundary:
-        if not stmt.can_grant_connect():
-            continue
+    if boundary.statements is None:
+        row.notes.append(
+            f"permissions boundary {boundary.arn} is not in the snapshot: not evaluated"
+        )
+        return True
+    allowed = False
+    for stmt in boundary.statements:
         resources = ["*"] if stmt.not_resources or not stmt.resources else list(stmt.resources)
-        if any(_covers(p, row) for p in resources):
-            return True
-    return False
+        covers = any(_covers(p, row) for p in resources)
+        if stmt.effect == "Deny" and _denies_connect(stmt) and covers and not stmt.condition:
+            return False
+        if stmt.can_grant_connect() and covers:
+            allowed = True
+    return allowed
 
 
 def _trusted_by(document: Any) -> list[str]:
