@@ -13,7 +13,7 @@ from typing import Any
 from checker.context import Context
 from checker.iam.arn import ArnProblem, DbUserArn
 from checker.iam.documents import load_document, statements
-from checker.iam.grants import Grant, grant_connect_arn
+from checker.iam.grants import Grant, accepts_iam, grant_connect_arn
 from checker.iam.match import CONNECT, action_matches, has_wildcard
 from checker.knowledge.engines import is_aurora
 from checker.knowledge.regions import REGIONS, partition_of
@@ -493,7 +493,7 @@ class ConnectTargetIamEnabled(Rule):
                     key=grant.subject,
                 )
                 continue
-            enabled = _accepts_iam(db, ctx)
+            enabled = accepts_iam(db, index)
             label = _database_label(db)
             if enabled:
                 yield self.passed(
@@ -512,17 +512,6 @@ class ConnectTargetIamEnabled(Rule):
                     grant.evidence(database=db.id),
                     key=grant.subject,
                 )
-
-
-def _accepts_iam(db: DBInstance | DBCluster | DBProxy, ctx: Context) -> bool:
-    if isinstance(db, DBProxy):
-        return db.default_auth_scheme == "IAM_AUTH" or any(
-            a.iam_auth in ("REQUIRED", "ENABLED") for a in db.auth
-        )
-    if isinstance(db, DBInstance) and db.cluster_id:
-        cluster = ctx.cluster(db.scope, db.cluster_id)
-        return bool(cluster and cluster.iam_auth_enabled)
-    return bool(db.iam_auth_enabled)
 
 
 class ConnectArnScopeConsistent(Rule):

@@ -316,3 +316,46 @@ def test_deny_with_not_resource_denies_all_but_the_exception() -> None:
         }
     )
     assert short(rows) == [("r", "pg", "app")]
+
+
+def test_member_iam_comes_from_its_cluster_even_when_an_instance_shares_its_name() -> None:
+    d = snapshot_doc(
+        {
+            "DBInstances": [
+                # a standalone instance named like the cluster, IAM off
+                {
+                    "DBInstanceIdentifier": "aur",
+                    "DbiResourceId": "db-NAMESAKE0000000000000000000",
+                    "Engine": "postgres",
+                    "EngineVersion": "16.3",
+                    "IAMDatabaseAuthenticationEnabled": False,
+                },
+                {
+                    "DBInstanceIdentifier": "aur-1",
+                    "DbiResourceId": "db-MEMBER00000000000000000000",
+                    "DBClusterIdentifier": "aur",
+                    "Engine": "aurora-postgresql",
+                    "EngineVersion": "15.4",
+                    "IAMDatabaseAuthenticationEnabled": False,
+                },
+            ],
+            "DBClusters": [
+                {
+                    "DBClusterIdentifier": "aur",
+                    "DbClusterResourceId": AUR,
+                    "Engine": "aurora-postgresql",
+                    "EngineVersion": "15.4",
+                    "IAMDatabaseAuthenticationEnabled": True,
+                }
+            ],
+        }
+    )
+    d["accounts"][0]["iam"] = {
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "Policies": [],
+        "RoleDetailList": [role("app", doc(allow(arn("db-MEMBER00000000000000000000", "app"))))],
+    }
+    snap = Snapshot.model_validate(d)
+    (row,) = build(snap, Context(snap, AS_OF).grants)
+    assert (row.database, row.target_iam_enabled) == ("aur-1", True)

@@ -21,7 +21,7 @@ from checker.iam.documents import (
     Statement,
     load_document,
 )
-from checker.iam.grants import Database, GrantIndex, grant_connect_arn
+from checker.iam.grants import Database, GrantIndex, accepts_iam, grant_connect_arn
 from checker.iam.match import CONNECT, action_matches, has_wildcard, resource_matches
 from checker.model.snapshot import DBCluster, DBInstance, DBProxy, Snapshot
 
@@ -259,19 +259,8 @@ def _row(
     if db is not None:
         row.database = db.id
         row.database_type = TYPES[type(db)]
-        row.target_iam_enabled = _iam_enabled(db, index)
+        row.target_iam_enabled = accepts_iam(db, index)
     return row
-
-
-def _iam_enabled(db: Database, index: GrantIndex) -> bool:
-    if isinstance(db, DBProxy):
-        return db.default_auth_scheme == "IAM_AUTH" or any(
-            a.iam_auth in ("REQUIRED", "ENABLED") for a in db.auth
-        )
-    if isinstance(db, DBInstance) and db.cluster_id:
-        cluster = index.named(db.scope.account_id, db.scope.region, db.cluster_id)
-        return bool(isinstance(cluster, DBCluster) and cluster.iam_auth_enabled)
-    return bool(db.iam_auth_enabled)
 
 
 def _row_arn(row: AccessRow) -> str:

@@ -132,6 +132,7 @@ class GrantIndex:
         # (account, region) -> resource id -> database; and identifier/name -> database
         self.by_id: dict[tuple[str, str], dict[str, Database]] = {}
         self.by_name: dict[tuple[str, str], dict[str, Database]] = {}
+        self.clusters: dict[tuple[str, str, str], DBCluster] = {}
         self.regions: set[tuple[str, str]] = set()
         self.collected: dict[tuple[str, str], set[str]] = {}
         for account, region in snap.regions():
@@ -153,6 +154,8 @@ class GrantIndex:
                 *(region.db_clusters or ()),
                 *(region.db_proxies or ()),
             ]
+            for cluster in region.db_clusters or ():
+                self.clusters[(account.account_id, region.region, cluster.id)] = cluster
             for item in items:
                 rid = item.resource_id
                 if rid:
@@ -255,3 +258,16 @@ def grant_connect_arn(
 ) -> str:
     """The connect ARN of a database user (for messages: the right ARN to write)."""
     return f"arn:{partition}:rds-db:{region}:{account}:dbuser:{resource_id}/{user}"
+
+
+def accepts_iam(db: Database, index: GrantIndex) -> bool:
+    """Whether a database takes IAM logins: a proxy that requires or allows IAM (or uses
+    IAM_AUTH), an Aurora member through its cluster, otherwise its own setting."""
+    if isinstance(db, DBProxy):
+        return db.default_auth_scheme == "IAM_AUTH" or any(
+            a.iam_auth in ("REQUIRED", "ENABLED") for a in db.auth
+        )
+    if isinstance(db, DBInstance) and db.cluster_id:
+        cluster = index.clusters.get((db.scope.account_id, db.scope.region, db.cluster_id))
+        return bool(cluster and cluster.iam_auth_enabled)
+    return bool(db.iam_auth_enabled)
