@@ -7,13 +7,13 @@ statement (``Sid`` or index) and the Resource in its evidence.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from checker.context import Context
 from checker.iam.arn import ArnProblem, DbUserArn
 from checker.iam.documents import load_document, statements
-from checker.iam.grants import Grant, accepts_iam, grant_connect_arn
+from checker.iam.grants import Database, Grant, GrantIndex, accepts_iam, grant_connect_arn
 from checker.iam.match import CONNECT, action_matches, has_wildcard
 from checker.knowledge.engines import is_aurora
 from checker.knowledge.regions import REGIONS, partition_of
@@ -52,6 +52,27 @@ def _concrete(parsed: DbUserArn) -> bool:
         has_wildcard(v)
         for v in (parsed.partition, parsed.region, parsed.account, parsed.resource_id)
     )
+
+
+def _each_connect_arn(
+    rule: Rule, ctx: Context, judge: Callable[[Grant, DbUserArn, Context], Iterator[Finding]]
+) -> Iterator[Finding]:
+    """Every grant: not applicable when it has no connect ARN to judge (NotResource, ``*``, a
+    malformed ARN), else what ``judge`` says of its parsed ARN."""
+    for grant in ctx.grants.grants:
+        skip = _not_arn(rule, grant)
+        if skip is not None:
+            yield skip
+        else:
+            assert isinstance(grant.parsed, DbUserArn)
+            yield from judge(grant, grant.parsed, ctx)
+
+
+def _granted_database(parsed: DbUserArn, index: GrantIndex) -> Database | None:
+    """The one database a wildcard-free connect ARN names, if the snapshot has it."""
+    if not _concrete(parsed):
+        return None
+    return index.database(parsed.account, parsed.region, parsed.resource_id)
 
 
 def _not_arn(rule: Rule, grant: Grant) -> Finding | None:
@@ -223,52 +244,47 @@ class ConnectArnUsesResourceId(Rule):
     source_url = POLICY_DOC
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        return _each_connect_arn(self, ctx, self._judge)
+
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
-        for grant in index.grants:
-            skip = _not_arn(self, grant)
-            if skip is not None:
-                yield skip
-                continue
-            assert isinstance(grant.parsed, DbUserArn)
-            parsed, where = grant.parsed, grant.finding_resource()
-            rid = parsed.resource_id
-            if _id_pattern_possible(rid) or parsed.resource_kind is not None:
-                yield self.passed(
-                    where,
-                    f"policy '{grant.policy.name}' statement"
-                    f" {grant.statement.label} names resource id '{rid}'",
-                    grant.evidence(),
-                    key=grant.subject,
-                )
-                continue
-            hint = ""
-            evidence = grant.evidence()
-            known = (
-                None
-                if has_wildcard(parsed.account) or has_wildcard(parsed.region)
-                else (index.named(parsed.account, parsed.region, rid))
-            )
-            what = "a whole ARN" if rid.startswith("arn:") else "an identifier or name"
-            if known is not None and getattr(known, "resource_id", None):
-                right = grant_connect_arn(
-                    parsed.partition,
-                    parsed.region,
-                    parsed.account,
-                    str(known.resource_id),
-                    parsed.db_user,
-                )
-                hint = (
-                    f"; {_database_label(known)} has resource id '{known.resource_id}': use {right}"
-                )
-                evidence["expected_resource_id"] = known.resource_id
-            yield self.failed(
+        where = grant.finding_resource()
+        rid = parsed.resource_id
+        if _id_pattern_possible(rid) or parsed.resource_kind is not None:
+            yield self.passed(
                 where,
                 f"policy '{grant.policy.name}' statement"
-                f" {grant.statement.label}: '{rid}' is {what}, not a resource id"
-                f" (db-..., cluster-..., prx-...), so the grant never matches{hint}",
-                evidence,
+                f" {grant.statement.label} names resource id '{rid}'",
+                grant.evidence(),
                 key=grant.subject,
             )
+            return
+        hint = ""
+        evidence = grant.evidence()
+        known = (
+            None
+            if has_wildcard(parsed.account) or has_wildcard(parsed.region)
+            else (index.named(parsed.account, parsed.region, rid))
+        )
+        what = "a whole ARN" if rid.startswith("arn:") else "an identifier or name"
+        if known is not None and getattr(known, "resource_id", None):
+            right = grant_connect_arn(
+                parsed.partition,
+                parsed.region,
+                parsed.account,
+                str(known.resource_id),
+                parsed.db_user,
+            )
+            hint = f"; {_database_label(known)} has resource id '{known.resource_id}': use {right}"
+            evidence["expected_resource_id"] = known.resource_id
+        yield self.failed(
+            where,
+            f"policy '{grant.policy.name}' statement"
+            f" {grant.statement.label}: '{rid}' is {what}, not a resource id"
+            f" (db-..., cluster-..., prx-...), so the grant never matches{hint}",
+            evidence,
+            key=grant.subject,
+        )
 
 
 def _id_pattern_possible(pattern: str) -> bool:
@@ -312,57 +328,52 @@ class ConnectArnResourceExists(Rule):
     source_url = POLICY_DOC
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        return _each_connect_arn(self, ctx, self._judge)
+
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
-        for grant in index.grants:
-            skip = _not_arn(self, grant)
-            if skip is not None:
-                yield skip
-                continue
-            assert isinstance(grant.parsed, DbUserArn)
-            parsed, where = grant.parsed, grant.finding_resource()
-            if not _concrete(parsed) or parsed.resource_kind is None:
-                yield self.not_applicable(
-                    where,
-                    "the ARN has wildcards or no resource id",
-                    grant.evidence(),
-                    key=grant.subject,
-                )
-            elif not index.covered(parsed.account, parsed.region):
-                yield self.not_applicable(
-                    where,
-                    f"account {parsed.account} / {parsed.region} is not in the snapshot",
-                    grant.evidence(),
-                    key=grant.subject,
-                )
-            elif parsed.resource_kind not in index.collected.get(
-                (parsed.account, parsed.region), set()
-            ):
-                yield self.not_applicable(
-                    where,
-                    f"the {parsed.resource_kind}s of {parsed.account}/{parsed.region} were not"
-                    " collected",
-                    grant.evidence(),
-                    key=grant.subject,
-                )
-            elif index.database(parsed.account, parsed.region, parsed.resource_id) is not None:
-                db = index.database(parsed.account, parsed.region, parsed.resource_id)
-                assert db is not None
-                yield self.passed(
-                    where,
-                    f"'{parsed.resource_id}' is {_database_label(db)}",
-                    grant.evidence(),
-                    key=grant.subject,
-                )
-            else:
-                yield self.failed(
-                    where,
-                    f"policy '{grant.policy.name}' statement"
-                    f" {grant.statement.label}: no DB instance, cluster or proxy"
-                    f" has resource id '{parsed.resource_id}' in"
-                    f" {parsed.account}/{parsed.region} (stale or mistyped)",
-                    grant.evidence(),
-                    key=grant.subject,
-                )
+        where = grant.finding_resource()
+        if not _concrete(parsed) or parsed.resource_kind is None:
+            yield self.not_applicable(
+                where,
+                "the ARN has wildcards or no resource id",
+                grant.evidence(),
+                key=grant.subject,
+            )
+        elif not index.covered(parsed.account, parsed.region):
+            yield self.not_applicable(
+                where,
+                f"account {parsed.account} / {parsed.region} is not in the snapshot",
+                grant.evidence(),
+                key=grant.subject,
+            )
+        elif parsed.resource_kind not in index.collected.get(
+            (parsed.account, parsed.region), set()
+        ):
+            yield self.not_applicable(
+                where,
+                f"the {parsed.resource_kind}s of {parsed.account}/{parsed.region} were not"
+                " collected",
+                grant.evidence(),
+                key=grant.subject,
+            )
+        elif (db := _granted_database(parsed, index)) is not None:
+            yield self.passed(
+                where,
+                f"'{parsed.resource_id}' is {_database_label(db)}",
+                grant.evidence(),
+                key=grant.subject,
+            )
+        else:
+            yield self.failed(
+                where,
+                f"policy '{grant.policy.name}' statement"
+                f" {grant.statement.label}: no DB instance, cluster or proxy"
+                f" has resource id '{parsed.resource_id}' in"
+                f" {parsed.account}/{parsed.region} (stale or mistyped)",
+                grant.evidence(),
+                key=grant.subject,
+            )
 
 
 class ConnectGrantBounded(Rule):
@@ -472,46 +483,39 @@ class ConnectTargetIamEnabled(Rule):
     source_url = POLICY_DOC
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        return _each_connect_arn(self, ctx, self._judge)
+
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
-        for grant in index.grants:
-            skip = _not_arn(self, grant)
-            if skip is not None:
-                yield skip
-                continue
-            assert isinstance(grant.parsed, DbUserArn)
-            parsed, where = grant.parsed, grant.finding_resource()
-            db = (
-                index.database(parsed.account, parsed.region, parsed.resource_id)
-                if (_concrete(parsed))
-                else None
+        where = grant.finding_resource()
+        db = _granted_database(parsed, index)
+        if db is None:
+            yield self.not_applicable(
+                where,
+                "the grant names no database of the snapshot",
+                grant.evidence(),
+                key=grant.subject,
             )
-            if db is None:
-                yield self.not_applicable(
-                    where,
-                    "the grant names no database of the snapshot",
-                    grant.evidence(),
-                    key=grant.subject,
-                )
-                continue
-            enabled = accepts_iam(db, index)
-            label = _database_label(db)
-            if enabled:
-                yield self.passed(
-                    where,
-                    f"{label} accepts IAM database authentication",
-                    grant.evidence(database=db.id),
-                    key=grant.subject,
-                )
-            else:
-                yield self.failed(
-                    where,
-                    f"policy '{grant.policy.name}' statement"
-                    f" {grant.statement.label} grants connect to {label}, which"
-                    " has IAM database authentication disabled: the grant does"
-                    " nothing",
-                    grant.evidence(database=db.id),
-                    key=grant.subject,
-                )
+            return
+        enabled = accepts_iam(db, index)
+        label = _database_label(db)
+        if enabled:
+            yield self.passed(
+                where,
+                f"{label} accepts IAM database authentication",
+                grant.evidence(database=db.id),
+                key=grant.subject,
+            )
+        else:
+            yield self.failed(
+                where,
+                f"policy '{grant.policy.name}' statement"
+                f" {grant.statement.label} grants connect to {label}, which"
+                " has IAM database authentication disabled: the grant does"
+                " nothing",
+                grant.evidence(database=db.id),
+                key=grant.subject,
+            )
 
 
 class ConnectArnScopeConsistent(Rule):
@@ -548,57 +552,54 @@ class ConnectArnScopeConsistent(Rule):
     source_url = POLICY_DOC
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-        for grant in ctx.grants.grants:
-            skip = _not_arn(self, grant)
-            if skip is not None:
-                yield skip
-                continue
-            assert isinstance(grant.parsed, DbUserArn)
-            parsed, where = grant.parsed, grant.finding_resource()
-            problems = []
-            if not has_wildcard(parsed.region):
-                if parsed.region not in REGIONS:
-                    problems.append(f"Region '{parsed.region}' does not exist")
-                elif not has_wildcard(parsed.partition) and (
-                    partition_of(parsed.region) != parsed.partition
-                ):
-                    problems.append(
-                        f"partition '{parsed.partition}' does not match"
-                        f" {parsed.region} ({partition_of(parsed.region)})"
-                    )
-            partition_named = any(p.startswith("partition") for p in problems)
-            if (
-                not partition_named
-                and not has_wildcard(parsed.partition)
-                and parsed.partition != grant.partition
+        return _each_connect_arn(self, ctx, self._judge)
+
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
+        where = grant.finding_resource()
+        problems = []
+        if not has_wildcard(parsed.region):
+            if parsed.region not in REGIONS:
+                problems.append(f"Region '{parsed.region}' does not exist")
+            elif not has_wildcard(parsed.partition) and (
+                partition_of(parsed.region) != parsed.partition
             ):
                 problems.append(
-                    f"partition '{parsed.partition}' is not the account's ({grant.partition}),"
-                    " so it matches nothing"
+                    f"partition '{parsed.partition}' does not match"
+                    f" {parsed.region} ({partition_of(parsed.region)})"
                 )
-            if not has_wildcard(parsed.account) and parsed.account != grant.account_id:
-                problems.append(
-                    f"account {parsed.account} is not the policy's account"
-                    f" {grant.account_id} (cross-account needs a role in the"
-                    " database's account)"
-                )
-            if problems:
-                yield self.failed(
-                    where,
-                    f"policy '{grant.policy.name}' statement"
-                    f" {grant.statement.label}: {'; '.join(problems)}",
-                    grant.evidence(problems=problems),
-                    key=grant.subject,
-                )
-            else:
-                yield self.passed(
-                    where,
-                    f"policy '{grant.policy.name}' statement"
-                    f" {grant.statement.label}: partition, Region and account"
-                    " agree",
-                    grant.evidence(),
-                    key=grant.subject,
-                )
+        partition_named = any(p.startswith("partition") for p in problems)
+        if (
+            not partition_named
+            and not has_wildcard(parsed.partition)
+            and parsed.partition != grant.partition
+        ):
+            problems.append(
+                f"partition '{parsed.partition}' is not the account's ({grant.partition}),"
+                " so it matches nothing"
+            )
+        if not has_wildcard(parsed.account) and parsed.account != grant.account_id:
+            problems.append(
+                f"account {parsed.account} is not the policy's account"
+                f" {grant.account_id} (cross-account needs a role in the"
+                " database's account)"
+            )
+        if problems:
+            yield self.failed(
+                where,
+                f"policy '{grant.policy.name}' statement"
+                f" {grant.statement.label}: {'; '.join(problems)}",
+                grant.evidence(problems=problems),
+                key=grant.subject,
+            )
+        else:
+            yield self.passed(
+                where,
+                f"policy '{grant.policy.name}' statement"
+                f" {grant.statement.label}: partition, Region and account"
+                " agree",
+                grant.evidence(),
+                key=grant.subject,
+            )
 
 
 class ConnectConditionsSupported(Rule):
@@ -1011,49 +1012,42 @@ class ConnectUsesClusterResourceId(Rule):
     source_url = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html"
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        return _each_connect_arn(self, ctx, self._judge)
+
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
-        for grant in index.grants:
-            skip = _not_arn(self, grant)
-            if skip is not None:
-                yield skip
-                continue
-            assert isinstance(grant.parsed, DbUserArn)
-            parsed, where = grant.parsed, grant.finding_resource()
-            db = (
-                index.database(parsed.account, parsed.region, parsed.resource_id)
-                if (_concrete(parsed))
-                else None
-            )
-            if db is None:
-                yield self.not_applicable(
-                    where,
-                    "the grant names no database of the snapshot",
-                    grant.evidence(),
-                    key=grant.subject,
-                )
-                continue
-            if not isinstance(db, DBInstance) or not db.cluster_id or not is_aurora(db.engine):
-                yield self.passed(
-                    where,
-                    f"the grant names {_database_label(db)}, not an Aurora member",
-                    grant.evidence(),
-                    key=grant.subject,
-                )
-                continue
-            cluster = ctx.cluster(db.scope, db.cluster_id)
-            right = cluster.resource_id if cluster and cluster.resource_id else None
-            hint = ""
-            if right:
-                arn = grant_connect_arn(
-                    parsed.partition, parsed.region, parsed.account, right, parsed.db_user
-                )
-                hint = f": use {arn}"
-            yield self.failed(
+        where = grant.finding_resource()
+        db = _granted_database(parsed, index)
+        if db is None:
+            yield self.not_applicable(
                 where,
-                f"policy '{grant.policy.name}' statement"
-                f" {grant.statement.label} names Aurora member '{db.id}'"
-                f" ({parsed.resource_id}) instead of cluster '{db.cluster_id}'"
-                f"{hint}",
-                grant.evidence(cluster_resource_id=right),
+                "the grant names no database of the snapshot",
+                grant.evidence(),
                 key=grant.subject,
             )
+            return
+        if not isinstance(db, DBInstance) or not db.cluster_id or not is_aurora(db.engine):
+            yield self.passed(
+                where,
+                f"the grant names {_database_label(db)}, not an Aurora member",
+                grant.evidence(),
+                key=grant.subject,
+            )
+            return
+        cluster = ctx.cluster(db.scope, db.cluster_id)
+        right = cluster.resource_id if cluster and cluster.resource_id else None
+        hint = ""
+        if right:
+            arn = grant_connect_arn(
+                parsed.partition, parsed.region, parsed.account, right, parsed.db_user
+            )
+            hint = f": use {arn}"
+        yield self.failed(
+            where,
+            f"policy '{grant.policy.name}' statement"
+            f" {grant.statement.label} names Aurora member '{db.id}'"
+            f" ({parsed.resource_id}) instead of cluster '{db.cluster_id}'"
+            f"{hint}",
+            grant.evidence(cluster_resource_id=right),
+            key=grant.subject,
+        )
