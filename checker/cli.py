@@ -211,10 +211,10 @@ def _check(args: argparse.Namespace) -> int:
 
     if args.output:
         _refuse_overwriting_input(args.output, args.paths)
-    _rules_for(args)  # usage errors before any input is read
+    rules = _rules_for(args)  # usage errors before any input is read
     inputs = load_snapshot(args.paths, account=args.account, region=args.region)
     files.note(inputs.notes)
-    return _evaluate(args, inputs.snapshot, inputs.files)
+    return _evaluate(args, rules, inputs.snapshot, inputs.files)
 
 
 def _rules_for(args: argparse.Namespace) -> list[type[Rule]]:
@@ -240,7 +240,12 @@ def _settle_gc() -> None:
     gc.set_threshold(200_000, 20, 20)
 
 
-def _evaluate(args: argparse.Namespace, snapshot: Snapshot, input_files: list[InputFile]) -> int:
+def _evaluate(
+    args: argparse.Namespace,
+    rules: list[type[Rule]],
+    snapshot: Snapshot,
+    input_files: list[InputFile],
+) -> int:
     """Run the rules on a snapshot, render the report, and return the exit code."""
     _settle_gc()
     from checker.context import Settings
@@ -249,7 +254,7 @@ def _evaluate(args: argparse.Namespace, snapshot: Snapshot, input_files: list[In
 
     report = run(
         snapshot,
-        _rules_for(args),
+        rules,
         now=_as_of(args.as_of),
         inputs=input_files,
         settings=Settings(cert_warning_days=args.cert_warning_days),
@@ -282,8 +287,7 @@ def _live(args: argparse.Namespace) -> int:
         raise UsageError("--workers must be 1 or more")
     if args.metrics and not 1 <= args.metrics_days <= 455:
         raise UsageError("--metrics-days must be between 1 and 455 (CloudWatch keeps 15 months)")
-    if args.command == "scan":
-        _rules_for(args)
+    rules = _rules_for(args) if args.command == "scan" else []  # usage errors before AWS
     options = Options(
         regions=_csv(args.regions),
         profile=args.profile,
@@ -313,7 +317,7 @@ def _live(args: argparse.Namespace) -> int:
         return 3 if failed else 0
     digest = hashlib.sha256(text.encode()).hexdigest()
     source = InputFile(keep or "(live AWS)", "snapshot" if keep else "aws", digest)
-    return _evaluate(args, to_model(keep or "collected snapshot", doc), [source])
+    return _evaluate(args, rules, to_model(keep or "collected snapshot", doc), [source])
 
 
 def _access(args: argparse.Namespace) -> int:

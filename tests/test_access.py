@@ -111,8 +111,10 @@ DATABASES = {
 }
 
 
-def matrix(iam: dict[str, Any], *, expand: bool = False) -> list[AccessRow]:
-    d = snapshot_doc(DATABASES)
+def matrix(
+    iam: dict[str, Any], *, expand: bool = False, databases: dict[str, Any] = DATABASES
+) -> list[AccessRow]:
+    d = snapshot_doc(databases)
     d["accounts"][0]["iam"] = {
         "UserDetailList": [],
         "GroupDetailList": [],
@@ -319,43 +321,29 @@ def test_deny_with_not_resource_denies_all_but_the_exception() -> None:
 
 
 def test_member_iam_comes_from_its_cluster_even_when_an_instance_shares_its_name() -> None:
-    d = snapshot_doc(
-        {
-            "DBInstances": [
-                # a standalone instance named like the cluster, IAM off
-                {
-                    "DBInstanceIdentifier": "aur",
-                    "DbiResourceId": "db-NAMESAKE0000000000000000000",
-                    "Engine": "postgres",
-                    "EngineVersion": "16.3",
-                    "IAMDatabaseAuthenticationEnabled": False,
-                },
-                {
-                    "DBInstanceIdentifier": "aur-1",
-                    "DbiResourceId": "db-MEMBER00000000000000000000",
-                    "DBClusterIdentifier": "aur",
-                    "Engine": "aurora-postgresql",
-                    "EngineVersion": "15.4",
-                    "IAMDatabaseAuthenticationEnabled": False,
-                },
-            ],
-            "DBClusters": [
-                {
-                    "DBClusterIdentifier": "aur",
-                    "DbClusterResourceId": AUR,
-                    "Engine": "aurora-postgresql",
-                    "EngineVersion": "15.4",
-                    "IAMDatabaseAuthenticationEnabled": True,
-                }
-            ],
-        }
-    )
-    d["accounts"][0]["iam"] = {
-        "UserDetailList": [],
-        "GroupDetailList": [],
-        "Policies": [],
-        "RoleDetailList": [role("app", doc(allow(arn("db-MEMBER00000000000000000000", "app"))))],
+    member = "db-MEMBER00000000000000000000"
+    databases = {
+        "DBInstances": [
+            # a standalone instance named like the cluster, IAM off
+            {
+                "DBInstanceIdentifier": "aur",
+                "DbiResourceId": "db-NAMESAKE0000000000000000000",
+                "Engine": "postgres",
+                "EngineVersion": "16.3",
+                "IAMDatabaseAuthenticationEnabled": False,
+            },
+            {
+                "DBInstanceIdentifier": "aur-1",
+                "DbiResourceId": member,
+                "DBClusterIdentifier": "aur",
+                "Engine": "aurora-postgresql",
+                "EngineVersion": "15.4",
+                "IAMDatabaseAuthenticationEnabled": False,
+            },
+        ],
+        "DBClusters": DATABASES["DBClusters"],  # "aur", IAM on
     }
-    snap = Snapshot.model_validate(d)
-    (row,) = build(snap, Context(snap, AS_OF).grants)
+    (row,) = matrix(
+        {"RoleDetailList": [role("app", doc(allow(arn(member, "app"))))]}, databases=databases
+    )
     assert (row.database, row.target_iam_enabled) == ("aur-1", True)

@@ -37,7 +37,7 @@ def test_external_id_is_sent_with_every_assume_role(moto_url: str) -> None:
     assert len(doc["accounts"]) == 2
     # moto does not implement DescribeCertificates (test_live.py fills that gap); nothing else
     # may have failed, AssumeRole least of all.
-    assert {e["operation"] for e in doc["errors"]} == {"DescribeCertificates"}
+    assert {e["operation"] for e in doc["errors"]} <= {"DescribeCertificates"}
     assert len(seen) == 2, seen
     assert [p.get("ExternalId") for p in seen] == ["ext-7f3c"] * 2, seen
     assert {p["RoleArn"].split(":")[4] for p in seen} == {a["account_id"] for a in doc["accounts"]}
