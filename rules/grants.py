@@ -13,7 +13,15 @@ from typing import Any
 from checker.context import Context
 from checker.iam.arn import ArnProblem, DbUserArn
 from checker.iam.documents import load_document, statements
-from checker.iam.grants import Database, Grant, GrantIndex, accepts_iam, grant_connect_arn
+from checker.iam.grants import (
+    INLINE_TYPE,
+    MANAGED_TYPE,
+    Database,
+    Grant,
+    GrantIndex,
+    accepts_iam,
+    grant_connect_arn,
+)
 from checker.iam.match import CONNECT, action_matches, has_wildcard
 from checker.knowledge.engines import is_aurora
 from checker.knowledge.regions import REGIONS, partition_of
@@ -28,6 +36,7 @@ SAR_DOC = (
     "list_amazonrdsiamauthentication.html"
 )
 IAM_READS = ("iam", "DBInstances", "DBClusters", "DBProxies")
+POLICY_TYPES = (MANAGED_TYPE, INLINE_TYPE)
 UNSUPPORTED_KEYS = (
     "aws:sourceip",
     "aws:sourcevpc",
@@ -138,7 +147,7 @@ class ConnectArnWellFormed(Rule):
     id = "RIA301"
     name = "connect-arn-well-formed"
     severity = Severity.HIGH
-    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = SAR_DOC
 
@@ -239,7 +248,7 @@ class ConnectArnUsesResourceId(Rule):
     id = "RIA302"
     name = "connect-arn-uses-resource-id"
     severity = Severity.HIGH
-    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    resource_type = POLICY_TYPES
     reads = IAM_READS
     source_url = POLICY_DOC
 
@@ -323,7 +332,7 @@ class ConnectArnResourceExists(Rule):
     id = "RIA303"
     name = "connect-arn-resource-exists"
     severity = Severity.MEDIUM
-    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    resource_type = POLICY_TYPES
     reads = IAM_READS
     source_url = POLICY_DOC
 
@@ -404,7 +413,7 @@ class ConnectGrantBounded(Rule):
     id = "RIA304"
     name = "connect-grant-bounded"
     severity = Severity.HIGH
-    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    resource_type = POLICY_TYPES
     reads = IAM_READS
     source_url = POLICY_DOC
 
@@ -478,7 +487,7 @@ class ConnectTargetIamEnabled(Rule):
     id = "RIA305"
     name = "connect-target-iam-enabled"
     severity = Severity.LOW
-    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    resource_type = POLICY_TYPES
     reads = IAM_READS
     source_url = POLICY_DOC
 
@@ -547,7 +556,7 @@ class ConnectArnScopeConsistent(Rule):
     id = "RIA306"
     name = "connect-arn-scope-consistent"
     severity = Severity.MEDIUM
-    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = POLICY_DOC
 
@@ -628,7 +637,7 @@ class ConnectConditionsSupported(Rule):
     id = "RIA307"
     name = "connect-conditions-supported"
     severity = Severity.MEDIUM
-    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = (
         "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html"
@@ -692,7 +701,7 @@ class ConnectNotThroughNegation(Rule):
     id = "RIA308"
     name = "connect-not-through-negation"
     severity = Severity.HIGH
-    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html"
 
@@ -754,7 +763,7 @@ class ConnectGrantedToRoles(Rule):
     id = "RIA309"
     name = "connect-granted-to-roles"
     severity = Severity.LOW
-    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html"
 
@@ -817,7 +826,7 @@ class ConnectRoleTrustRestricted(Rule):
     id = "RIA310"
     name = "connect-role-trust-restricted"
     severity = Severity.HIGH
-    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = (
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html"
@@ -946,7 +955,7 @@ class ConnectActionValid(Rule):
     id = "RIA311"
     name = "connect-action-valid"
     severity = Severity.HIGH
-    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = POLICY_DOC
 
@@ -1007,7 +1016,7 @@ class ConnectUsesClusterResourceId(Rule):
     id = "RIA312"
     name = "connect-uses-cluster-resource-id"
     severity = Severity.MEDIUM
-    resource_type = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+    resource_type = POLICY_TYPES
     reads = IAM_READS
     source_url = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html"
 
