@@ -1,8 +1,9 @@
 """3xx: IAM grants of ``rds-db:connect``.
 
 Each rule judges every statement Resource that can grant ``rds-db:connect`` (by action pattern),
-in every policy of the snapshot, attached or not; a finding names the policy and carries the
-statement (``Sid`` or index) and the Resource in its evidence.
+in every policy of the snapshot, attached or not. A failure (or error, or not-applicable) names
+the policy and carries the statement (``Sid`` or index) and the Resource in its evidence; the
+grants of a policy that pass are one pass finding listing them (``_GrantRule``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from checker.iam.match import CONNECT, action_matches, has_wildcard
 from checker.knowledge.engines import is_aurora
 from checker.knowledge.regions import REGIONS, partition_of
 from checker.model.snapshot import DBCluster, DBInstance, DBProxy, Snapshot
-from checker.rule import Finding, Rule, Severity
+from checker.rule import Finding, Rule, Severity, Status
 
 POLICY_DOC = (
     "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html"
@@ -35,6 +36,7 @@ SAR_DOC = (
     "https://docs.aws.amazon.com/service-authorization/latest/reference/"
     "list_amazonrdsiamauthentication.html"
 )
+LABELS_SHOWN = 8  # statements named in a rolled-up pass message
 IAM_READS = ("iam", "DBInstances", "DBClusters", "DBProxies")
 POLICY_TYPES = (MANAGED_TYPE, INLINE_TYPE)
 UNSUPPORTED_KEYS = (
@@ -115,7 +117,59 @@ def _database_label(db: DBInstance | DBCluster | DBProxy) -> str:
     return f"{kind} '{db.id}'"
 
 
-class ConnectArnWellFormed(Rule):
+class _GrantRule(Rule):
+    """A 3xx rule: ``judge`` gives a finding per grant; passes are then rolled up per policy.
+
+    Failures, errors and not-applicable findings stay one per grant (statement and Resource in
+    the evidence). The grants of a policy that pass become one pass finding for the policy, with
+    every passing grant's statement and Resource listed under ``grants`` in its evidence: the
+    contract's finding per rule and resource, passes included, without repeating the same pass
+    for each statement (a large account has hundreds of thousands of grants).
+    """
+
+    passes_as = ""  # "<n> connect grants (S0, S1) <passes_as>"
+
+    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        return _rolled_up(self, self.judge(snap, ctx))
+
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        raise NotImplementedError
+
+
+def _rolled_up(rule: _GrantRule, findings: Iterator[Finding]) -> Iterator[Finding]:
+    """Non-pass findings as they come; the passes of each policy as one finding."""
+    passes: dict[int, list[Finding]] = {}  # id(policy resource) -> its passes, in order
+    for finding in findings:
+        if finding.status is Status.PASS:
+            passes.setdefault(id(finding.resource), []).append(finding)
+        else:
+            yield finding
+    for group in passes.values():
+        yield _policy_pass(rule, group)
+
+
+def _policy_pass(rule: _GrantRule, group: list[Finding]) -> Finding:
+    first = group[0]
+    entries = [{k: v for k, v in f.evidence.items() if k != "attached_to"} for f in group]
+    evidence: dict[str, Any] = {"grants": entries}
+    if "attached_to" in first.evidence:
+        evidence["attached_to"] = first.evidence["attached_to"]
+    if len(group) == 1:
+        message = first.message
+    else:
+        labels = list(dict.fromkeys(str(e.get("statement")) for e in entries))
+        shown = ", ".join(labels[:LABELS_SHOWN])
+        if len(labels) > LABELS_SHOWN:
+            shown += f" and {len(labels) - LABELS_SHOWN} more"
+        word = "statement" if len(labels) == 1 else "statements"
+        message = (
+            f"policy '{first.resource.id}': {len(group)} connect grants ({word} {shown})"
+            f" {rule.passes_as}"
+        )
+    return rule.passed(first.resource, message, evidence)
+
+
+class ConnectArnWellFormed(_GrantRule):
     """rds-db:connect resources are well-formed connect ARNs
 
     ## What it checks
@@ -145,13 +199,14 @@ class ConnectArnWellFormed(Rule):
     """
 
     id = "RIA301"
+    passes_as = "are well-formed connect resources"
     name = "connect-arn-well-formed"
     severity = Severity.HIGH
     resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = SAR_DOC
 
-    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
         for problem in index.problems:
             yield self.error(
@@ -216,7 +271,7 @@ def _other_actions_use(grant: Grant, service: str) -> bool:
     return False
 
 
-class ConnectArnUsesResourceId(Rule):
+class ConnectArnUsesResourceId(_GrantRule):
     """rds-db:connect ARNs name the resource id, not the identifier
 
     ## What it checks
@@ -246,13 +301,14 @@ class ConnectArnUsesResourceId(Rule):
     """
 
     id = "RIA302"
+    passes_as = "name their databases by resource id"
     name = "connect-arn-uses-resource-id"
     severity = Severity.HIGH
     resource_type = POLICY_TYPES
     reads = IAM_READS
     source_url = POLICY_DOC
 
-    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         return _each_connect_arn(self, ctx, self._judge)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
@@ -305,7 +361,7 @@ def _id_pattern_possible(pattern: str) -> bool:
     return any(p.startswith(head) or head.startswith(p) for p in ("db-", "cluster-", "prx-"))
 
 
-class ConnectArnResourceExists(Rule):
+class ConnectArnResourceExists(_GrantRule):
     """rds-db:connect ARNs point at databases that exist
 
     ## What it checks
@@ -330,13 +386,14 @@ class ConnectArnResourceExists(Rule):
     """
 
     id = "RIA303"
+    passes_as = "name databases that exist"
     name = "connect-arn-resource-exists"
     severity = Severity.MEDIUM
     resource_type = POLICY_TYPES
     reads = IAM_READS
     source_url = POLICY_DOC
 
-    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         return _each_connect_arn(self, ctx, self._judge)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
@@ -370,7 +427,7 @@ class ConnectArnResourceExists(Rule):
             yield self.passed(
                 where,
                 f"'{parsed.resource_id}' is {_database_label(db)}",
-                grant.evidence(),
+                grant.evidence(database=db.id),
                 key=grant.subject,
             )
         else:
@@ -385,7 +442,7 @@ class ConnectArnResourceExists(Rule):
             )
 
 
-class ConnectGrantBounded(Rule):
+class ConnectGrantBounded(_GrantRule):
     """rds-db:connect grants name one database and one database user
 
     ## What it checks
@@ -411,13 +468,14 @@ class ConnectGrantBounded(Rule):
     """
 
     id = "RIA304"
+    passes_as = "are bounded to named databases and users"
     name = "connect-grant-bounded"
     severity = Severity.HIGH
     resource_type = POLICY_TYPES
     reads = IAM_READS
     source_url = POLICY_DOC
 
-    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
         for grant in index.grants:
             where = grant.finding_resource()
@@ -462,7 +520,7 @@ class ConnectGrantBounded(Rule):
                 )
 
 
-class ConnectTargetIamEnabled(Rule):
+class ConnectTargetIamEnabled(_GrantRule):
     """Databases granted rds-db:connect have IAM authentication enabled
 
     ## What it checks
@@ -485,13 +543,14 @@ class ConnectTargetIamEnabled(Rule):
     """
 
     id = "RIA305"
+    passes_as = "reach databases with IAM authentication enabled"
     name = "connect-target-iam-enabled"
     severity = Severity.LOW
     resource_type = POLICY_TYPES
     reads = IAM_READS
     source_url = POLICY_DOC
 
-    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         return _each_connect_arn(self, ctx, self._judge)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
@@ -527,7 +586,7 @@ class ConnectTargetIamEnabled(Rule):
             )
 
 
-class ConnectArnScopeConsistent(Rule):
+class ConnectArnScopeConsistent(_GrantRule):
     """rds-db:connect ARNs have a matching partition, a real Region and the policy's account
 
     ## What it checks
@@ -554,13 +613,14 @@ class ConnectArnScopeConsistent(Rule):
     """
 
     id = "RIA306"
+    passes_as = "match their partition, Region and account"
     name = "connect-arn-scope-consistent"
     severity = Severity.MEDIUM
     resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = POLICY_DOC
 
-    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         return _each_connect_arn(self, ctx, self._judge)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
@@ -611,7 +671,7 @@ class ConnectArnScopeConsistent(Rule):
             )
 
 
-class ConnectConditionsSupported(Rule):
+class ConnectConditionsSupported(_GrantRule):
     """rds-db:connect grants do not rely on condition keys IAM DB auth ignores
 
     ## What it checks
@@ -635,6 +695,7 @@ class ConnectConditionsSupported(Rule):
     """
 
     id = "RIA307"
+    passes_as = "use no condition key that IAM database authentication ignores"
     name = "connect-conditions-supported"
     severity = Severity.MEDIUM
     resource_type = POLICY_TYPES
@@ -643,7 +704,7 @@ class ConnectConditionsSupported(Rule):
         "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html"
     )
 
-    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         for grant in ctx.grants.grants:
             where = grant.finding_resource()
             keys = sorted(
@@ -675,7 +736,7 @@ class ConnectConditionsSupported(Rule):
                 )
 
 
-class ConnectNotThroughNegation(Rule):
+class ConnectNotThroughNegation(_GrantRule):
     """rds-db:connect is not granted through NotAction or NotResource
 
     ## What it checks
@@ -699,13 +760,14 @@ class ConnectNotThroughNegation(Rule):
     """
 
     id = "RIA308"
+    passes_as = "name their action and resource"
     name = "connect-not-through-negation"
     severity = Severity.HIGH
     resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html"
 
-    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         for grant in ctx.grants.grants:
             where = grant.finding_resource()
             how = [
@@ -739,7 +801,7 @@ class ConnectNotThroughNegation(Rule):
                 )
 
 
-class ConnectGrantedToRoles(Rule):
+class ConnectGrantedToRoles(_GrantRule):
     """rds-db:connect is granted to roles, not to IAM users
 
     ## What it checks
@@ -761,13 +823,14 @@ class ConnectGrantedToRoles(Rule):
     """
 
     id = "RIA309"
+    passes_as = "are granted to roles only"
     name = "connect-granted-to-roles"
     severity = Severity.LOW
     resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html"
 
-    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         for grant in ctx.grants.grants:
             where = grant.finding_resource()
             attached = grant.policy.attached_to
@@ -796,7 +859,7 @@ class ConnectGrantedToRoles(Rule):
                 )
 
 
-class ConnectRoleTrustRestricted(Rule):
+class ConnectRoleTrustRestricted(_GrantRule):
     """Roles that can connect cannot be assumed by anyone or by other accounts unrestricted
 
     ## What it checks
@@ -824,6 +887,7 @@ class ConnectRoleTrustRestricted(Rule):
     """
 
     id = "RIA310"
+    passes_as = "belong to roles that trust named principals only"
     name = "connect-role-trust-restricted"
     severity = Severity.HIGH
     resource_type = POLICY_TYPES
@@ -832,7 +896,7 @@ class ConnectRoleTrustRestricted(Rule):
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html"
     )
 
-    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         trusts = _trust_policies(snap)
         for grant in ctx.grants.grants:
             where = grant.finding_resource()
@@ -930,7 +994,7 @@ def _aws_principals(trust: dict[str, Any], index: int) -> list[str]:
     return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
-class ConnectActionValid(Rule):
+class ConnectActionValid(_GrantRule):
     """Actions meant as rds-db:connect are the real action
 
     ## What it checks
@@ -953,13 +1017,14 @@ class ConnectActionValid(Rule):
     """
 
     id = "RIA311"
+    passes_as = "name a valid connect action"
     name = "connect-action-valid"
     severity = Severity.HIGH
     resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = POLICY_DOC
 
-    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
         seen: set[tuple[str, ...]] = set()
         for grant in index.grants:
@@ -977,7 +1042,7 @@ class ConnectActionValid(Rule):
                 grant.finding_resource(),
                 f"policy '{grant.policy.name}' statement"
                 f" {grant.statement.label} names a valid connect action",
-                grant.evidence(),
+                {"statement": grant.statement.label, "attached_to": list(grant.policy.attached_to)},
                 key=grant.statement.label,
             )
         for suspect in index.suspects:
@@ -991,7 +1056,7 @@ class ConnectActionValid(Rule):
             )
 
 
-class ConnectUsesClusterResourceId(Rule):
+class ConnectUsesClusterResourceId(_GrantRule):
     """Grants to Aurora use the cluster's resource id, not a member's
 
     ## What it checks
@@ -1014,13 +1079,14 @@ class ConnectUsesClusterResourceId(Rule):
     """
 
     id = "RIA312"
+    passes_as = "use the cluster's resource id for Aurora"
     name = "connect-uses-cluster-resource-id"
     severity = Severity.MEDIUM
     resource_type = POLICY_TYPES
     reads = IAM_READS
     source_url = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html"
 
-    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         return _each_connect_arn(self, ctx, self._judge)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
@@ -1039,7 +1105,7 @@ class ConnectUsesClusterResourceId(Rule):
             yield self.passed(
                 where,
                 f"the grant names {_database_label(db)}, not an Aurora member",
-                grant.evidence(),
+                grant.evidence(database=db.id),
                 key=grant.subject,
             )
             return

@@ -34,6 +34,7 @@ from checker.context import Settings
 from checker.engine import run
 from checker.model.snapshot import Snapshot
 from checker.registry import find
+from checker.rule import Finding, Status
 
 STATUSES = {"pass", "fail", "not_applicable", "error"}
 
@@ -75,25 +76,44 @@ def test_case(rule_id: str, name: str, case: dict[str, Any]) -> None:
     got: dict[str, str] = {}
     by_id = {}
     for finding in report.findings:
-        key = finding.resource.id
-        if case.get("key") == "subject" and finding.subject:
-            key = f"{key} {finding.subject}"
-        assert key not in got or got[key] == finding.status.value, (
-            f"two findings for {key} with different statuses"
-        )
-        got[key] = finding.status.value
-        by_id[key] = finding
+        for key, evidence in _keys(finding, case.get("key") == "subject"):
+            assert key not in got or got[key] == finding.status.value, (
+                f"two findings for {key} with different statuses"
+            )
+            got[key] = finding.status.value
+            by_id[key] = (finding, evidence)
     assert got == case["expect"], [f.message for f in report.findings]
     for rid, text in case.get("messages", {}).items():
-        assert text in by_id[rid].message, by_id[rid].message
+        assert text in by_id[rid][0].message, by_id[rid][0].message
     for rid, expected in case.get("evidence", {}).items():
         for key, value in expected.items():
-            assert by_id[rid].evidence.get(key) == value, (key, by_id[rid].evidence)
+            assert by_id[rid][1].get(key) == value, (key, by_id[rid][1])
     suffix = name.rsplit("_", 1)[-1]
     if name.endswith("_not_applicable"):
         suffix = "not_applicable"
     assert suffix in STATUSES, f"case name {name} must end with its expected status"
     assert suffix in case["expect"].values(), f"{name}: no finding with status {suffix}"
+
+
+def _keys(finding: Finding, by_subject: bool) -> list[tuple[str, dict[str, Any]]]:
+    """The case keys a finding answers for, each with its evidence.
+
+    A 3xx pass finding stands for every passing grant of its policy, listed under ``grants``:
+    it answers for each of them ("<policy> <statement> <Resource>"), with that grant's evidence
+    on top of the finding's, so case files still judge grant by grant.
+    """
+    rid = finding.resource.id
+    if by_subject and finding.status is Status.PASS and "grants" in finding.evidence:
+        out = []
+        for entry in finding.evidence["grants"]:
+            key = f"{rid} {entry['statement']}"
+            if "Resource" in entry:
+                resource = entry["Resource"]
+                key += f" {resource if resource is not None else '-'}"
+            out.append((key, {**finding.evidence, **entry}))
+        return out
+    key = f"{rid} {finding.subject}" if by_subject and finding.subject else rid
+    return [(key, finding.evidence)]
 
 
 def test_case_files_name_existing_rules() -> None:
