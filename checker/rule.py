@@ -163,16 +163,11 @@ class Rule:
         evidence: Mapping[str, Any] | None,
         key: str,
     ) -> Finding:
-        resource = subject if isinstance(subject, Resource) else Resource.of(subject)
-        return Finding(
-            rule_id=self.id,
-            status=status,
-            severity=self.severity,
-            resource=resource,
-            message=message,
-            evidence=dict(evidence or {}),
-            subject=key,
-        )
+        resource = subject if type(subject) is Resource else Resource.of(subject)  # type: ignore[arg-type]
+        # a finding owns its evidence: a dict is taken as given (callers build a new one per
+        # finding), anything else is copied
+        owned = evidence if type(evidence) is dict else dict(evidence or {})
+        return Finding(self.id, status, self.severity, resource, message, owned, key)
 
     def passed(
         self,

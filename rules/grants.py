@@ -58,13 +58,6 @@ RESTRICTING_KEYS = (
 )
 
 
-def _concrete(parsed: DbUserArn) -> bool:
-    return not any(
-        has_wildcard(v)
-        for v in (parsed.partition, parsed.region, parsed.account, parsed.resource_id)
-    )
-
-
 def _each_connect_arn(
     rule: Rule, ctx: Context, judge: Callable[[Grant, DbUserArn, Context], Iterator[Finding]]
 ) -> Iterator[Finding]:
@@ -81,7 +74,7 @@ def _each_connect_arn(
 
 def _granted_database(parsed: DbUserArn, index: GrantIndex) -> Database | None:
     """The one database a wildcard-free connect ARN names, if the snapshot has it."""
-    if not _concrete(parsed):
+    if not parsed.concrete:
         return None
     return index.database(parsed.account, parsed.region, parsed.resource_id)
 
@@ -150,10 +143,14 @@ def _rolled_up(rule: _GrantRule, findings: Iterator[Finding]) -> Iterator[Findin
 
 def _policy_pass(rule: _GrantRule, group: list[Finding]) -> Finding:
     first = group[0]
-    entries = [{k: v for k, v in f.evidence.items() if k != "attached_to"} for f in group]
+    attached = first.evidence.get("attached_to")
+    # each per-grant finding is dropped here, so its evidence dict can become the entry
+    entries = [f.evidence for f in group]
+    for entry in entries:
+        entry.pop("attached_to", None)
     evidence: dict[str, Any] = {"grants": entries}
-    if "attached_to" in first.evidence:
-        evidence["attached_to"] = first.evidence["attached_to"]
+    if attached is not None:
+        evidence["attached_to"] = attached
     if len(group) == 1:
         message = first.message
     else:
@@ -399,7 +396,7 @@ class ConnectArnResourceExists(_GrantRule):
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
         where = grant.finding_resource()
-        if not _concrete(parsed) or parsed.resource_kind is None:
+        if not parsed.concrete or parsed.resource_kind is None:
             yield self.not_applicable(
                 where,
                 "the ARN has wildcards or no resource id",
@@ -898,6 +895,14 @@ class ConnectRoleTrustRestricted(_GrantRule):
 
     def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         trusts = _trust_policies(snap)
+        opened: dict[tuple[str, str], list[str]] = {}  # a role's trust is read once
+
+        def _open(role: str, account_id: str) -> list[str]:
+            key = (role, account_id)
+            if key not in opened:
+                opened[key] = _unrestricted_principals(trusts.get(role), account_id)
+            return opened[key]
+
         for grant in ctx.grants.grants:
             where = grant.finding_resource()
             roles = [a for a in grant.policy.attached_to if ":role/" in a]
@@ -909,11 +914,10 @@ class ConnectRoleTrustRestricted(_GrantRule):
                     key=grant.subject,
                 )
                 continue
-            open_to: list[str] = []
             unknown = [r for r in roles if trusts.get(r) is None]
-            for role in roles:
-                for who in _unrestricted_principals(trusts.get(role), grant.account_id):
-                    open_to.append(f"{role} <- {who}")
+            open_to = [
+                f"{role} <- {who}" for role in roles for who in _open(role, grant.account_id)
+            ]
             if unknown and not open_to:
                 yield self.error(
                     where,

@@ -204,3 +204,16 @@ def test_failed_assume_role_is_named_for_the_whole_account() -> None:
     assert [(f.resource.account_id, f.resource.region) for f in errors] == [("210987654321", None)]
     assert "AssumeRole: AccessDenied" in errors[0].message
     assert [f.status for f in report.findings if f.resource.id == "pg"] == [Status.PASS]
+
+
+def test_json_lines_keep_values_orjson_refuses() -> None:
+    # A policy condition may hold an integer beyond 64 bits; orjson refuses it, the report
+    # must still carry it exactly.
+    from checker.report.jsonfmt import _encode
+
+    big = 2**70 + 1
+    item = {"evidence": {"Condition": {"NumericLessThan": {"x:y": big}}}, "text": "é"}
+    line = _encode(item)
+    assert json.loads(line) == item
+    assert "é" in line  # UTF-8, not \\u escapes, as on the orjson path
+    assert json.loads(_encode({"n": 1, "s": "é"})) == {"n": 1, "s": "é"}

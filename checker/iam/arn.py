@@ -7,7 +7,7 @@ https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IA
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Resource ids as AWS shows them; lengths are not documented, so they are not pinned.
 RESOURCE_ID = re.compile(r"^(db-[A-Z0-9]+|cluster-[A-Z0-9]+|prx-[a-z0-9]+)$")
@@ -22,14 +22,23 @@ class DbUserArn:
     account: str
     resource_id: str
     db_user: str
+    # Derived once (twelve rules ask): ``instance``, ``cluster`` or ``proxy`` for a resource id,
+    # else None; and whether partition, Region, account and resource id are wildcard-free.
+    resource_kind: str | None = field(init=False)
+    concrete: bool = field(init=False)
 
-    @property
-    def resource_kind(self) -> str | None:
-        """``instance``, ``cluster`` or ``proxy`` for a concrete id, else None."""
-        for prefix, kind in (("db-", "instance"), ("cluster-", "cluster"), ("prx-", "proxy")):
+    def __post_init__(self) -> None:
+        kind = None
+        for prefix, name in (("db-", "instance"), ("cluster-", "cluster"), ("prx-", "proxy")):
             if self.resource_id.startswith(prefix) and RESOURCE_ID.match(self.resource_id):
-                return kind
-        return None
+                kind = name
+                break
+        object.__setattr__(self, "resource_kind", kind)
+        wild = any(
+            "*" in v or "?" in v
+            for v in (self.partition, self.region, self.account, self.resource_id)
+        )
+        object.__setattr__(self, "concrete", not wild)
 
 
 @dataclass(frozen=True, slots=True)
