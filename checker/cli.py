@@ -13,6 +13,8 @@ from checker import __version__
 from checker.errors import InputError, UsageError
 
 if TYPE_CHECKING:
+    from checker.db import doctor
+    from checker.db.connect import Target
     from checker.model.report import InputFile
     from checker.model.snapshot import Snapshot
     from checker.rule import Rule
@@ -47,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     _evaluation_options(check, FORMATS)
     check.add_argument("--account", metavar="ID", help="account of inputs that do not name one")
     check.add_argument("--region", metavar="REGION", help="Region of inputs that do not name one")
+    check.add_argument(
+        "--resource-id",
+        metavar="ID",
+        help="database of user CSV files not named <resource-id>.csv",
+    )
 
     collect = sub.add_parser(
         "collect", help="read a live AWS account or Organization into a snapshot (read-only)"
@@ -79,6 +86,47 @@ def _parser() -> argparse.ArgumentParser:
     )
     access.add_argument("--account", metavar="ID", help="account of inputs that do not name one")
     access.add_argument("--region", metavar="REGION", help="Region of inputs that do not name one")
+
+    db_users = sub.add_parser(
+        "db-users",
+        help="read one database's users from its catalog (read-only) into a databases section",
+        description="Connect to one database and write its users (the snapshot's databases"
+        " section) through a read-only catalog query; or print that query (--print-sql) to run"
+        " it yourself with psql --csv or mysql --batch.",
+    )
+    _connection_options(db_users)
+    db_users.add_argument(
+        "--resource-id",
+        metavar="ID",
+        help="DbiResourceId or DbClusterResourceId of the database (ties the users to it)",
+    )
+    db_users.add_argument("--account", metavar="ID", help="AWS account of the database")
+    db_users.add_argument("--output", "-o", metavar="FILE", help="write here (atomically)")
+    db_users.add_argument(
+        "--print-sql",
+        choices=("postgres", "mysql"),
+        metavar="ENGINE",
+        help="print the catalog query for postgres or mysql and exit",
+    )
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="test one database login step by step: DNS, TCP, TLS, token, login",
+        description="Go through the checklist of a failing IAM login for one database user:"
+        " DNS, TCP, TLS handshake and certificate, token, then the login itself; stop at the"
+        " first failed step with its likely cause and fix.",
+    )
+    _connection_options(doctor)
+    doctor.add_argument(
+        "--token-limit",
+        type=int,
+        metavar="N",
+        help="warn when the token is longer than a client's N-character password limit",
+    )
+    doctor.add_argument(
+        "--show-token", action="store_true", help="print the token (never shown otherwise)"
+    )
+    doctor.add_argument("--format", choices=("text", "json"), default="text")
 
     rules = sub.add_parser("rules", help="list the rule catalog")
     rules.add_argument("--format", choices=("text", "json"), default="text")
@@ -134,6 +182,41 @@ def _evaluation_options(parser: argparse.ArgumentParser, formats: Sequence[str])
     )
 
 
+def _connection_options(parser: argparse.ArgumentParser) -> None:
+    """Where and how to log in to one database (db-users, doctor)."""
+    parser.add_argument("--host", metavar="HOST", help="database endpoint")
+    parser.add_argument("--port", type=int, metavar="N", help="default: 5432 or 3306 by engine")
+    parser.add_argument("--user", metavar="NAME", help="database user to log in as")
+    parser.add_argument("--dbname", metavar="NAME", help="database to connect to")
+    parser.add_argument(
+        "--engine",
+        choices=("postgres", "mysql"),
+        help="postgres, or mysql (MySQL and MariaDB); default: guessed from the port",
+    )
+    parser.add_argument(
+        "--iam", action="store_true", help="log in with an IAM token signed locally by boto3"
+    )
+    parser.add_argument("--region", metavar="REGION", help="Region of the database (for --iam)")
+    parser.add_argument("--profile", help="AWS profile for --iam")
+    parser.add_argument(
+        "--password-env", metavar="VAR", help="log in with the password in this variable"
+    )
+    parser.add_argument(
+        "--sslmode",
+        choices=("verify-full", "require", "disable"),
+        default="verify-full",
+        help="TLS: verify-full (default), require (no verification), disable (local tests)",
+    )
+    parser.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        help="CA certificates to verify the server with (e.g. the RDS global bundle)",
+    )
+    parser.add_argument(
+        "--connect-timeout", type=int, default=10, metavar="S", help="seconds (default 10)"
+    )
+
+
 def _collection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--regions",
@@ -170,6 +253,25 @@ def _collection_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="window of --metrics in days (default 14)",
     )
+    parser.add_argument(
+        "--db-user",
+        metavar="NAME",
+        help="also read the users of every reachable IAM-enabled database, logging in as NAME"
+        " with an IAM token (read-only catalog queries; needs rdsiam[db])",
+    )
+    parser.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        help="with --db-user: CA certificates to verify the databases' TLS with"
+        " (the RDS global bundle)",
+    )
+    parser.add_argument(
+        "--db-timeout",
+        type=int,
+        default=5,
+        metavar="S",
+        help="with --db-user: seconds to connect to each database (default 5)",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
 
@@ -183,6 +285,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _live(args)
         if args.command == "access":
             return _access(args)
+        if args.command == "db-users":
+            return _db_users(args)
+        if args.command == "doctor":
+            return _doctor(args)
         if args.command == "rules":
             return _rules(args)
         if args.command == "explain":
@@ -212,7 +318,9 @@ def _check(args: argparse.Namespace) -> int:
     if args.output:
         _refuse_overwriting_input(args.output, args.paths)
     rules = _rules_for(args)  # usage errors before any input is read
-    inputs = load_snapshot(args.paths, account=args.account, region=args.region)
+    inputs = load_snapshot(
+        args.paths, account=args.account, region=args.region, resource_id=args.resource_id
+    )
     files.note(inputs.notes)
     return _evaluate(args, rules, inputs.snapshot, inputs.files)
 
@@ -285,6 +393,12 @@ def _live(args: argparse.Namespace) -> int:
         raise UsageError("--org needs --role-name (the role to assume in each account)")
     if args.workers < 1:
         raise UsageError("--workers must be 1 or more")
+    if args.db_timeout < 1:
+        raise UsageError("--db-timeout must be 1 or more")
+    if args.ca_bundle and not os.path.isfile(args.ca_bundle):
+        raise InputError(args.ca_bundle, "no such CA bundle file")
+    if args.ca_bundle and not args.db_user:
+        raise UsageError("--ca-bundle needs --db-user")
     if args.metrics and not 1 <= args.metrics_days <= 455:
         raise UsageError("--metrics-days must be between 1 and 455 (CloudWatch keeps 15 months)")
     rules = _rules_for(args) if args.command == "scan" else []  # usage errors before AWS
@@ -297,6 +411,9 @@ def _live(args: argparse.Namespace) -> int:
         external_id=args.external_id,
         workers=args.workers,
         metrics_days=args.metrics_days if args.metrics else None,
+        db_user=args.db_user,
+        ca_bundle=args.ca_bundle,
+        db_timeout=args.db_timeout,
         progress=not args.quiet and sys.stderr.isatty(),
     )
     try:
@@ -346,6 +463,143 @@ def _access(args: argparse.Namespace) -> int:
     else:
         for chunk in chunks:
             sys.stdout.write(chunk)
+    return 0
+
+
+def _target(args: argparse.Namespace, sign: bool = True) -> tuple[Target, str]:
+    """The connection target and the password (or IAM token, unless ``sign`` is False) from
+    the options."""
+    from checker.db.connect import Target, guess_engine, iam_token, password_from_env
+
+    if not args.host or not args.user:
+        raise UsageError("--host and --user are required")
+    engine = args.engine or (guess_engine(args.port) if args.port else None)
+    if engine is None:
+        raise UsageError("--engine is required (postgres or mysql) when --port does not tell")
+    port = args.port or (5432 if engine == "postgres" else 3306)
+    if args.iam == bool(args.password_env):
+        raise UsageError("choose one way to log in: --iam or --password-env VAR")
+    if args.ca_bundle and not os.path.isfile(args.ca_bundle):
+        raise InputError(args.ca_bundle, "no such CA bundle file")
+    if args.connect_timeout < 1:
+        raise UsageError("--connect-timeout must be 1 or more")
+    target = Target(
+        host=args.host,
+        port=port,
+        user=args.user,
+        engine=engine,
+        dbname=args.dbname,
+        sslmode=args.sslmode,
+        ca_bundle=args.ca_bundle,
+        connect_timeout=args.connect_timeout,
+    )
+    if args.iam:
+        if not args.region:
+            raise UsageError("--iam needs --region (the database's Region)")
+        if not sign:
+            return target, ""
+        return target, iam_token(args.host, port, args.user, args.region, args.profile)
+    return target, password_from_env(args.password_env)
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    """The step-by-step login test; exit 1 when a step fails."""
+    import json
+
+    from checker.db import doctor
+    from checker.db.connect import ConnectError
+
+    if args.token_limit is not None and args.token_limit < 1:
+        raise UsageError("--token-limit must be 1 or more")
+    if args.show_token and not args.iam:
+        raise UsageError("--show-token needs --iam")
+    try:
+        target, password = _target(args, sign=False)
+    except ConnectError as exc:
+        raise UsageError(str(exc)) from None
+    request = doctor.Request(
+        target=target,
+        iam=args.iam,
+        region=args.region,
+        profile=args.profile,
+        password=password or None,
+        token_limit=args.token_limit,
+        show_token=args.show_token,
+    )
+    steps = []
+    colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    for step in doctor.run(request):
+        steps.append(step)
+        if args.format == "text":
+            sys.stdout.write(_doctor_line(step, colour))
+            sys.stdout.flush()
+    failed = any(s.ok is False for s in steps)
+    if args.format == "json":
+        out = {
+            "host": target.host,
+            "port": target.port,
+            "engine": target.engine,
+            "user": target.user,
+            "ok": not failed,
+            "steps": [s.to_dict() for s in steps],
+        }
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+    elif not failed:
+        sys.stdout.write(f"{target.user} can log in to {target.host}:{target.port}\n")
+    return 1 if failed else 0
+
+
+def _doctor_line(step: doctor.Step, colour: bool) -> str:
+    label = {None: "skip", True: "ok", False: "FAIL"}[step.ok]
+    if colour:
+        code = {None: "33", True: "32", False: "31"}[step.ok]
+        label = f"\033[{code}m{label}\033[0m"
+    lines = [f"[{label}]{' ' * (5 - len(label) if not colour else 1)}{step.name:<6} {step.detail}"]
+    lines += [f"       warning: {w}" for w in step.warnings]
+    if step.cause:
+        lines.append(f"       likely cause: {step.cause}")
+    if step.fix:
+        lines.append(f"       fix: {step.fix}")
+    return "\n".join(lines) + "\n"
+
+
+def _db_users(args: argparse.Namespace) -> int:
+    """Read one database's users into a databases-section file."""
+    import json
+
+    from checker.db import catalog
+    from checker.db.connect import ConnectError, read_users
+    from checker.report import write_atomic
+
+    if args.print_sql:
+        sys.stdout.write(catalog.SQL[args.print_sql])
+        return 0
+    if not args.resource_id:
+        raise UsageError("--resource-id is required (the DbiResourceId or DbClusterResourceId)")
+    if args.account is not None and (len(args.account) != 12 or not args.account.isdigit()):
+        raise UsageError(f"--account: '{args.account}' is not a 12-digit AWS account id")
+    try:
+        target, secret = _target(args)
+        section = read_users(target, secret)
+    except ConnectError as exc:
+        raise InputError(f"{args.host}:{args.port or ''}".rstrip(":"), str(exc)) from None
+    doc: dict[str, object] = {
+        "format": "rdsiam-database-users",
+        "version": 1,
+        "resource_id": args.resource_id,
+    }
+    if args.account:
+        doc["account_id"] = args.account
+    doc.update(section)
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        write_atomic(args.output, [text])
+        print(
+            f"rdsiam: {len(section['users'])} users of {args.resource_id} written to {args.output}",
+            file=sys.stderr,
+        )
+    else:
+        sys.stdout.write(text)
     return 0
 
 

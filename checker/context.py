@@ -43,6 +43,8 @@ SECTION_OPERATIONS: dict[str, frozenset[str]] = {
     "Certificates": frozenset({"DescribeCertificates"}),
     "OrderableDBInstanceOptions": frozenset({"DescribeOrderableDBInstanceOptions"}),
     "iam": frozenset({"GetAccountAuthorizationDetails"}),
+    # not an AWS API: rdsiam's own catalog queries inside a database (collect --db-user)
+    "databases": frozenset({"DatabaseUsers"}),
 }
 
 

@@ -11,6 +11,14 @@ from rules.auth_mode import (
     ProxyIamTargetsIamEnabled,
     ProxyRequiresIam,
 )
+from rules.db_users import (
+    GrantedUserCaseMatches,
+    GrantedUserExists,
+    GrantedUserSetUpForIam,
+    IamAndKerberosRoleExclusive,
+    IamUserNotReplication,
+    MasterUserNotIam,
+)
 from rules.engine_support import IamAuthOnSupportedEngine, IamAuthVersionSupported
 from rules.exclusivity import PostgresIamKerberosExclusive
 from rules.grants import (
@@ -61,6 +69,12 @@ ALL_RULES: tuple[type[Rule], ...] = (
     MinimumTlsVersion,
     CertificateValid,
     ProxyRequiresTls,
+    MasterUserNotIam,
+    IamAndKerberosRoleExclusive,
+    IamUserNotReplication,
+    GrantedUserExists,
+    GrantedUserSetUpForIam,
+    GrantedUserCaseMatches,
     PostgresIamKerberosExclusive,
     IamConnectionRate,
 )

@@ -793,7 +793,7 @@ class Harness:
             self.assumed[creds["AccessKeyId"]] = arn.split(":")[4]
             self.secrets += [creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]]
 
-    def run(self, options: Any = None, endpoint_for: Any = None) -> Run:
+    def run(self, options: Any = None, endpoint_for: Any = None, **kwargs: Any) -> Run:
         from checker.collect.live import collect
 
         options = options or org_options()
@@ -802,6 +802,7 @@ class Harness:
             options,
             session_factory=self.session_factory,
             endpoint_for=endpoint_for or (lambda service, region: self.url),
+            **kwargs,
         )
         seconds = time.monotonic() - started
         return Run(

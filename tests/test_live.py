@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import socket
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -791,3 +792,62 @@ def test_no_credentials_is_a_one_line_error(world: World, tmp_path: Path) -> Non
     assert "Traceback" not in proc.stderr
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []  # no temporary file left either
+
+
+def test_db_user_reads_every_reachable_iam_database(world: World, baseline: Run) -> None:
+    """``collect --db-user``: every IAM-enabled PostgreSQL / MySQL / MariaDB database (standalone
+    instances, and clusters through their writer endpoint) is inspected with an IAM token; one
+    that fails is an ``errors`` entry, and the token is never in the snapshot."""
+    from checker.db.connect import ConnectError
+
+    expected: dict[str, str] = {}  # host -> resource id
+    for acc in baseline.doc["accounts"]:
+        for reg in acc["regions"]:
+            for i in reg.get("DBInstances", []):
+                engine = i["Engine"]
+                if (
+                    i.get("IAMDatabaseAuthenticationEnabled")
+                    and not i.get("DBClusterIdentifier")
+                    and any(e in engine for e in ("postgres", "mysql", "mariadb"))
+                ):
+                    expected[i["Endpoint"]["Address"]] = i["DbiResourceId"]
+            for c in reg.get("DBClusters", []):
+                if c.get("IAMDatabaseAuthenticationEnabled"):
+                    expected[c["Endpoint"]] = c["DbClusterResourceId"]
+    assert len(expected) >= 3, expected  # the world has several; the test must see them
+    assert len(set(expected.values())) == len(expected)  # distinct ids (moto's gap is patched)
+    failing = sorted(expected)[0]
+    seen: dict[str, tuple[Any, str]] = {}
+    lock = threading.Lock()
+
+    def reader(target: Any, token: str) -> dict[str, Any]:
+        with lock:
+            seen[target.host] = (target, token)
+        if target.host == failing:
+            raise ConnectError("login", 'PAM authentication failed for user "auditor"')
+        return {
+            "engine": target.engine,
+            "collected_at": AS_OF,
+            "users": [{"name": "auditor", "login": True, "member_of": ["rds_iam"]}],
+        }
+
+    run = Harness(world.url).run(
+        org_options(workers=4, metrics_days=None, db_user="auditor"), db_reader=reader
+    )
+    validate(run.doc)
+    assert set(seen) == set(expected)
+    for host, (target, token) in seen.items():
+        assert target.user == "auditor" and target.sslmode == "verify-full"
+        # a SigV4-presigned connect URL for exactly this endpoint and user, signed locally
+        assert token.startswith(f"{host}:{target.port}/?Action=connect&DBUser=auditor")
+        assert "X-Amz-Signature=" in token
+        assert token not in run.text
+    collected = {
+        d["resource_id"]: acc["account_id"] for acc in run.doc["accounts"] for d in acc["databases"]
+    }
+    assert set(collected) == set(expected.values()) - {expected[failing]}
+    [error] = [e for e in run.doc["errors"] if e["operation"] == "DatabaseUsers"]
+    assert error["code"] == "DatabaseUsers.login"
+    assert "PAM authentication failed" in error["message"]
+    assert all("databases" in acc for acc in run.doc["accounts"])  # collected, maybe none
+    assert_no_secrets(run)

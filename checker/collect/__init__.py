@@ -24,12 +24,16 @@ class Inputs:
 
 
 def load_snapshot(
-    paths: Sequence[str], *, account: str | None = None, region: str | None = None
+    paths: Sequence[str],
+    *,
+    account: str | None = None,
+    region: str | None = None,
+    resource_id: str | None = None,
 ) -> Inputs:
     """Read every path (files or directories) into one validated Snapshot."""
     if account is not None and (len(account) != _ACCOUNT_ID_LEN or not account.isdigit()):
         raise InputError("--account", f"'{account}' is not a 12-digit AWS account id")
-    loaded = files.load(paths)
+    loaded = files.load(paths, resource_id)
     if len(loaded.snapshots) == 1 and not loaded.fragments:
         where, doc = loaded.snapshots[0]
     else:

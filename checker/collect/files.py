@@ -51,6 +51,7 @@ ITEM_KEY = {
     "Certificates": "CertificateIdentifier",
 }
 _ARN = re.compile(r"^arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:")
+_RESOURCE_ID = re.compile(r"^(db|cluster)-[A-Za-z0-9]+$")
 _AZ = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
 
 
@@ -124,12 +125,20 @@ def looks_like_json(data: bytes) -> bool:
     return head[:1] in (b"{", b"[")
 
 
-def load(paths: Sequence[str]) -> Loaded:
-    """Read and classify every input; raise InputError on the first bad one."""
+def load(paths: Sequence[str], resource_id: str | None = None) -> Loaded:
+    """Read and classify every input; raise InputError on the first bad one.
+
+    ``resource_id`` ties database-user CSV files whose name is not a resource id to their
+    database.
+    """
     out = Loaded()
     for path, explicit in iter_files(paths):
         data = read(path)
         if not looks_like_json(data):
+            kind = _users_csv(path, data, resource_id, out)
+            if kind is not None:
+                out.inputs.append(InputFile(path, kind, hashlib.sha256(data).hexdigest()))
+                continue
             if explicit:
                 raise InputError(
                     path,
@@ -170,6 +179,21 @@ def classify(path: str, doc: Any, out: Loaded) -> str | None:
         _validate(path, doc, contract.validator("snapshot.schema.json"))
         out.snapshots.append((path, doc))
         return "snapshot"
+    if fmt == "rdsiam-database-users":
+        wrapped = {"databases": [doc]}
+        error = contract.first_error(
+            contract.validator("snapshot.schema.json", "DatabaseUsers", "databases"), wrapped
+        )
+        if error is not None:
+            raise InputError(path, error[1], error[0].replace("$.databases[0]", "$", 1))
+        account = doc.get("account_id")
+        if account is not None and not (
+            isinstance(account, str) and len(account) == 12 and account.isdigit()
+        ):
+            raise InputError(path, "account_id is not a 12-digit AWS account id", "$.account_id")
+        users = {k: v for k, v in doc.items() if k not in ("format", "version", "account_id")}
+        out.fragments.append(Fragment(path, "databases", users, account))
+        return "database-users"
     if fmt == "rdsiam-report":
         raise InputError(
             path, "this is an rdsiam report, not an input; check the snapshot it was made from"
@@ -198,6 +222,35 @@ def classify(path: str, doc: Any, out: Loaded) -> str | None:
             _cli_fragments(path, doc[key], section, out)
             return kind
     return None
+
+
+def _users_csv(path: str, data: bytes, resource_id: str | None, out: Loaded) -> str | None:
+    """A catalog query's CSV (``psql --csv``) or ``mysql --batch`` output, tied to its database
+    by the file name (``<resource-id>.csv``) or ``--resource-id``; None if it is not one."""
+    from checker.db import catalog
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    engine = catalog.sniff(text)
+    if engine is None:
+        return None
+    stem = Path(path).stem
+    rid = stem if _RESOURCE_ID.match(stem) else resource_id
+    if rid is None:
+        raise InputError(
+            path,
+            "cannot tell which database these users belong to: name the file"
+            " <resource-id>.csv or pass --resource-id",
+        )
+    try:
+        users = catalog.users_from_text(text, engine)
+    except catalog.CatalogError as exc:
+        raise InputError(path, str(exc), exc.where) from None
+    section = {"resource_id": rid, "engine": engine, "users": users}
+    out.fragments.append(Fragment(path, "databases", section))
+    return "database-users-csv"
 
 
 def _iam_owner(doc: dict[str, Any]) -> tuple[str | None, str | None]:

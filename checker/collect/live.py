@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -77,6 +77,9 @@ class Options:
     read_timeout: float = 20.0
     progress: bool = False
     metrics_days: int | None = None  # --metrics: CloudWatch IamDbAuthConnectionRequests window
+    db_user: str | None = None  # --db-user: inspect IAM-enabled databases' users as this user
+    ca_bundle: str | None = None  # CA bundle to verify database TLS with (--db-user)
+    db_timeout: int = 5  # seconds to connect to each database
 
 
 @dataclass
@@ -96,6 +99,8 @@ class Stats:
 
 SessionFactory = Callable[..., boto3.Session]
 EndpointResolver = Callable[[str, str], str | None]
+# (target, token) -> databases section without its resource id; checker.db.connect.read_users
+DbReader = Callable[[Any, str], dict[str, Any]]
 
 
 class Collector:
@@ -108,10 +113,12 @@ class Collector:
         session_factory: SessionFactory = boto3.Session,
         endpoint_for: EndpointResolver | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        db_reader: DbReader | None = None,
     ) -> None:
         self.options = options
         self.session_factory = session_factory
         self.endpoint_for = endpoint_for
+        self.db_reader = db_reader
         self.clock = clock
         self.errors: list[dict[str, Any]] = []
         self.stats = Stats()
@@ -149,7 +156,7 @@ class Collector:
             err = exc.response.get("Error", {})
             code, message = str(err.get("Code") or "ClientError"), str(err.get("Message") or "")
         else:
-            code, message = type(exc).__name__, str(exc)
+            code, message = str(getattr(exc, "code", "") or type(exc).__name__), str(exc)
         message = " ".join(message.split())[:300]  # one line, bounded: it lands in reports
         entry: dict[str, Any] = {
             "account_id": account,
@@ -212,6 +219,9 @@ class Collector:
             for future in futures:
                 future.result()  # a ReadOnlyViolation or a bug must not pass silently
                 self._progress()
+            if self.options.db_user:
+                sessions = {a: s for a, s, _ in plans if s is not None}
+                self._database_users(pool, sessions, accounts)
         if self.options.progress:
             print(file=sys.stderr)
         for acc in accounts.values():
@@ -452,6 +462,67 @@ class Collector:
         with self._lock:
             account["regions"].append(out)
 
+    def _database_users(
+        self,
+        pool: ThreadPoolExecutor,
+        sessions: dict[str, boto3.Session],
+        accounts: dict[str, dict[str, Any]],
+    ) -> None:
+        """``--db-user``: read the users of every reachable IAM-enabled database, in parallel,
+        logging in with an IAM token; an unreachable database is an ``errors`` entry."""
+        jobs = []
+        for account_id, session in sessions.items():
+            acc = accounts[account_id]
+            acc["databases"] = []  # collected: absent would mean "not looked"
+            for reg in acc["regions"]:
+                for db in _inspectable(reg):
+                    jobs.append((account_id, session, reg["region"], db))
+        with self.stats.lock:
+            self.stats.tasks_total += len(jobs)
+        futures = [pool.submit(self._users_of, *job) for job in jobs]
+        for future in futures:
+            found = future.result()
+            self._progress()
+            if found is not None:
+                account_id, section = found
+                with self._lock:
+                    accounts[account_id]["databases"].append(section)
+        for acc in accounts.values():
+            if "databases" in acc:
+                acc["databases"].sort(key=lambda d: d["resource_id"])
+
+    def _users_of(
+        self, account_id: str, session: boto3.Session, region: str, db: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]] | None:
+        from checker.db.connect import ConnectError, Target, read_users
+
+        host, port, rid, name = db["host"], db["port"], db["resource_id"], db["id"]
+        engine = "postgres" if "postgres" in db["engine"] else "mysql"
+        user = self.options.db_user or ""
+        target = Target(
+            host=host,
+            port=port,
+            user=user,
+            engine=engine,
+            dbname="postgres" if engine == "postgres" else None,
+            sslmode="verify-full",
+            ca_bundle=self.options.ca_bundle,
+            connect_timeout=self.options.db_timeout,
+        )
+        try:
+            token = self.client(session, "rds", region).generate_db_auth_token(
+                DBHostname=host, Port=port, DBUsername=user, Region=region
+            )
+            section = (self.db_reader or read_users)(target, token)
+        except ConnectError as exc:
+            self.record(account_id, region, "DatabaseUsers", _DbFailure(exc), name)
+            return None
+        except CALL_FAILURES as exc:
+            self.record(account_id, region, "DatabaseUsers", exc, name)
+            return None
+        section["engine"] = db["engine"]
+        return account_id, {"resource_id": rid, **section}
+
     def _metrics(
         self,
         session: boto3.Session,
@@ -583,6 +654,58 @@ class Collector:
                 )
         plain: list[Any] = _plain(found)
         return plain
+
+
+class _DbFailure(Exception):
+    """A database connection failure as an ``errors`` entry: code = the failed step."""
+
+    def __init__(self, exc: Exception) -> None:
+        step = getattr(exc, "step", "connect")
+        super().__init__(getattr(exc, "message", str(exc)))
+        self.code = f"DatabaseUsers.{step}"
+
+
+def _inspectable(region: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """IAM-enabled, available PostgreSQL/MySQL/MariaDB databases of a collected Region, with
+    where to connect: standalone instances, and clusters through their writer endpoint."""
+    for item in region.get("DBInstances") or []:
+        endpoint = item.get("Endpoint") or {}
+        if item.get("DBClusterIdentifier") or not item.get("IAMDatabaseAuthenticationEnabled"):
+            continue
+        if item.get("DBInstanceStatus", "available") != "available" or not endpoint.get("Address"):
+            continue
+        if not _has_users(item.get("Engine", "")) or not item.get("DbiResourceId"):
+            continue
+        yield {
+            "id": item["DBInstanceIdentifier"],
+            "engine": item["Engine"],
+            "host": endpoint["Address"],
+            "port": int(endpoint.get("Port") or 0) or _port(item["Engine"]),
+            "resource_id": item["DbiResourceId"],
+        }
+    for item in region.get("DBClusters") or []:
+        if not item.get("IAMDatabaseAuthenticationEnabled") or not item.get("Endpoint"):
+            continue
+        if item.get("Status", "available") != "available":
+            continue
+        if not _has_users(item.get("Engine", "")) or not item.get("DbClusterResourceId"):
+            continue
+        yield {
+            "id": item["DBClusterIdentifier"],
+            "engine": item["Engine"],
+            "host": item["Endpoint"],
+            "port": int(item.get("Port") or 0) or _port(item["Engine"]),
+            "resource_id": item["DbClusterResourceId"],
+        }
+
+
+def _has_users(engine: str) -> bool:
+    e = engine.lower()
+    return "postgres" in e or "mysql" in e or "mariadb" in e
+
+
+def _port(engine: str) -> int:
+    return 5432 if "postgres" in engine.lower() else 3306
 
 
 def _families(items: list[dict[str, Any]], group_names: Iterable[str]) -> list[str]:

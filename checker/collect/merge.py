@@ -200,6 +200,8 @@ class Merger:
                 self._place_targets(frag)
             elif frag.section == "EngineDefaults":
                 self._place_defaults(frag)
+            elif frag.section == "databases":
+                self._place_users(frag)
 
     def _require_scope(self, frag: Fragment) -> tuple[str, str]:
         account = frag.account_id or self.default_account
@@ -324,6 +326,39 @@ class Merger:
                 self.place(
                     account_id, None, region, section, frag.payload, frag.path, name=frag.name
                 )
+
+    def _place_users(self, frag: Fragment) -> None:
+        """A database's users: in the account the file names, else the account whose DB
+        instance or cluster has that resource id, else ``--account``."""
+        rid = frag.payload["resource_id"]
+        account = frag.account_id
+        if account is None:
+            for account_id, acc in self.accounts.items():
+                for reg in acc["regions"].values():
+                    items = [
+                        *reg.get("DBInstances", {}).values(),
+                        *reg.get("DBClusters", {}).values(),
+                    ]
+                    if any(
+                        rid in (i.get("DbiResourceId"), i.get("DbClusterResourceId")) for i in items
+                    ):
+                        account = account_id
+        account = account or self.default_account
+        if account is None:
+            raise InputError(
+                frag.path,
+                f"cannot tell which account database {rid} belongs to (no input lists it);"
+                " pass --account",
+            )
+        record = self._account(account, None, frag.path)
+        self._put(
+            (account, "databases"),
+            record.setdefault("databases", {}),
+            rid,
+            frag.payload,
+            frag.path,
+            f"database users of {rid}",
+        )
 
     # -- output ------------------------------------------------------------------------
 
