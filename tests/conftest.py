@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ("dbservers",)
+
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "cases"
 ACCOUNT = "123456789012"
