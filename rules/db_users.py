@@ -434,7 +434,23 @@ def _case_variants(users: UsersOf, name: str) -> list[str]:
     return sorted({u.name for u in users.section.users if u.name.lower() == lower} - {name})
 
 
-class GrantedUserExists(_DatabaseUsersRule):
+class _GrantedUserRule(_DatabaseUsersRule):
+    """A rule about the database users that IAM grants name (RIA504-RIA506)."""
+
+    about_grants = True
+    resource_type = DB_USER_TYPE
+    reads = (*READS, "iam")
+    source_url = ACCOUNTS_DOC
+
+    def granted(
+        self, users: UsersOf, ctx: Context
+    ) -> Iterator[tuple[str, list[dict[str, Any]], Resource, dict[str, Any]]]:
+        """(user name, the grants naming it, its finding resource, base evidence), by name."""
+        for name, grants in sorted(_granted(users, ctx).items()):
+            yield name, grants, users.user_resource(name), {"user": name, "granted_by": grants}
+
+
+class GrantedUserExists(_GrantedUserRule):
     """Database users named by IAM grants exist
 
     ## What it checks
@@ -462,18 +478,12 @@ class GrantedUserExists(_DatabaseUsersRule):
     """
 
     id = "RIA504"
-    about_grants = True
     name = "granted-user-exists"
     severity = Severity.MEDIUM
-    resource_type = DB_USER_TYPE
-    reads = (*READS, "iam")
-    source_url = ACCOUNTS_DOC
 
     def judge(self, users: UsersOf, ctx: Context) -> Iterator[Finding]:
         names = users.by_name()
-        for name, grants in sorted(_granted(users, ctx).items()):
-            evidence = {"user": name, "granted_by": grants}
-            resource = users.user_resource(name)
+        for name, _, resource, evidence in self.granted(users, ctx):
             if name in names:
                 yield self.passed(
                     resource, f"granted user '{name}' exists in {users.label}", evidence
@@ -494,7 +504,7 @@ class GrantedUserExists(_DatabaseUsersRule):
                 )
 
 
-class GrantedUserSetUpForIam(_DatabaseUsersRule):
+class GrantedUserSetUpForIam(_GrantedUserRule):
     """Granted database users are set up for IAM authentication
 
     ## What it checks
@@ -522,24 +532,17 @@ class GrantedUserSetUpForIam(_DatabaseUsersRule):
     """
 
     id = "RIA505"
-    about_grants = True
     name = "granted-user-set-up-for-iam"
     severity = Severity.MEDIUM
-    resource_type = DB_USER_TYPE
-    reads = (*READS, "iam")
-    source_url = ACCOUNTS_DOC
 
     def judge(self, users: UsersOf, ctx: Context) -> Iterator[Finding]:
         names = users.by_name()
         postgres = is_postgres(users.engine)
-        for name, grants in sorted(_granted(users, ctx).items()):
-            resource = users.user_resource(name)
+        for name, grants, resource, evidence in self.granted(users, ctx):
             rows = names.get(name)
             if not rows:
                 yield self.not_applicable(
-                    resource,
-                    f"no user '{name}' in {users.label} (see RIA504 and RIA506)",
-                    {"user": name, "granted_by": grants},
+                    resource, f"no user '{name}' in {users.label} (see RIA504 and RIA506)", evidence
                 )
                 continue
             if postgres:
@@ -616,7 +619,7 @@ class GrantedUserSetUpForIam(_DatabaseUsersRule):
         )
 
 
-class GrantedUserCaseMatches(_DatabaseUsersRule):
+class GrantedUserCaseMatches(_GrantedUserRule):
     """Granted user names match the database user's case
 
     ## What it checks
@@ -642,18 +645,12 @@ class GrantedUserCaseMatches(_DatabaseUsersRule):
     """
 
     id = "RIA506"
-    about_grants = True
     name = "granted-user-case-matches"
     severity = Severity.LOW
-    resource_type = DB_USER_TYPE
-    reads = (*READS, "iam")
-    source_url = ACCOUNTS_DOC
 
     def judge(self, users: UsersOf, ctx: Context) -> Iterator[Finding]:
         names = users.by_name()
-        for name, grants in sorted(_granted(users, ctx).items()):
-            resource = users.user_resource(name)
-            evidence: dict[str, Any] = {"user": name, "granted_by": grants}
+        for name, _, resource, evidence in self.granted(users, ctx):
             variants = _case_variants(users, name)
             if name in names:
                 yield self.passed(
