@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn
 
 from checker import __version__
-from checker.errors import InputError, UsageError
+from checker.errors import InputError, NoInputs, UsageError
 
 if TYPE_CHECKING:
     from checker.db import doctor
@@ -53,6 +53,24 @@ def _parser() -> argparse.ArgumentParser:
         "--resource-id",
         metavar="ID",
         help="database of user CSV files not named <resource-id>.csv",
+    )
+    check.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="CloudFormation parameter value (repeatable; wins over --parameters-file)",
+    )
+    check.add_argument(
+        "--skip-unknown",
+        action="store_true",
+        help="skip files that are not a recognized input instead of stopping (pre-commit);"
+        " with none left, exit 0",
+    )
+    check.add_argument(
+        "--parameters-file",
+        metavar="FILE",
+        help="CloudFormation parameter values (AWS CLI, CodePipeline or flat JSON/YAML)",
     )
 
     collect = sub.add_parser(
@@ -140,7 +158,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _evaluation_options(parser: argparse.ArgumentParser, formats: Sequence[str]) -> None:
-    parser.add_argument("--format", choices=formats, default="text")
+    parser.add_argument(
+        "--format",
+        choices=formats,
+        default="text",
+        help="text (default); json (the report); sarif (SARIF 2.1.0, for code scanning);"
+        " junit (JUnit XML, for CI test reports)",
+    )
     parser.add_argument(
         "--output",
         "-o",
@@ -178,7 +202,7 @@ def _evaluation_options(parser: argparse.ArgumentParser, formats: Sequence[str])
         "--all",
         action="store_true",
         dest="show_all",
-        help="text format: list passes and not-applicable findings too",
+        help="text and sarif formats: list passes and not-applicable findings too",
     )
 
 
@@ -318,11 +342,37 @@ def _check(args: argparse.Namespace) -> int:
     if args.output:
         _refuse_overwriting_input(args.output, args.paths)
     rules = _rules_for(args)  # usage errors before any input is read
-    inputs = load_snapshot(
-        args.paths, account=args.account, region=args.region, resource_id=args.resource_id
-    )
+    try:
+        inputs = load_snapshot(
+            args.paths,
+            account=args.account,
+            region=args.region,
+            resource_id=args.resource_id,
+            parameters=_parameters(args),
+            skip_unknown=args.skip_unknown,
+        )
+    except NoInputs:
+        if not args.skip_unknown:
+            raise
+        print("rdsiam: no recognized inputs; nothing to check", file=sys.stderr)
+        return 0
     files.note(inputs.notes)
     return _evaluate(args, rules, inputs.snapshot, inputs.files)
+
+
+def _parameters(args: argparse.Namespace) -> dict[str, str]:
+    """Template parameters: the file's, then each --parameter on top."""
+    values: dict[str, str] = {}
+    if args.parameters_file:
+        from checker.iac.cloudformation import read_parameters_file
+
+        values.update(read_parameters_file(args.parameters_file))
+    for item in args.parameter:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--parameter '{item}' is not KEY=VALUE")
+        values[key] = value
+    return values
 
 
 def _rules_for(args: argparse.Namespace) -> list[type[Rule]]:

@@ -26,7 +26,7 @@ from checker.model.snapshot import (
 if TYPE_CHECKING:
     from checker.iam.grants import GrantIndex
 
-IAC_SOURCES = frozenset({"cloudformation", "terraform-plan"})
+IAC_SOURCES = frozenset({"cloudformation", "terraform-plan", "merged-iac"})
 
 # Which API operations fill which snapshot section (for attributing collection errors).
 SECTION_OPERATIONS: dict[str, frozenset[str]] = {

@@ -63,6 +63,10 @@ def run(
     for finding in findings:
         if finding.rule_id in overrides:
             finding.severity = overrides[finding.rule_id]
+    if ctx.is_iac:
+        from checker.iac.findings import annotate
+
+        annotate(findings, snapshot)
     _assign_ids(findings)
     findings.sort(key=lambda f: f.sort_key)
     access = None

@@ -16,3 +16,7 @@ class InputError(Exception):
         self.detail = message
         where = f"{path}: {location}" if location else path
         super().__init__(f"{where}: {message}")
+
+
+class NoInputs(InputError):
+    """None of the paths is a recognized input (with ``--skip-unknown``: nothing to check)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from checker.rule import Rule
 from rules.auth_mode import (
+    AuroraMemberDoesNotSetIam,
     ClusterIamAuthEnabled,
     IamAuthErrorLogExported,
     InstanceIamAuthEnabled,
@@ -50,6 +51,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     ProxyRequiresIam,
     ProxyIamTargetsIamEnabled,
     IamAuthErrorLogExported,
+    AuroraMemberDoesNotSetIam,
     IamAuthOnSupportedEngine,
     IamAuthVersionSupported,
     ConnectArnWellFormed,

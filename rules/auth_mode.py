@@ -423,3 +423,64 @@ class IamAuthErrorLogExported(Rule):
                     f" not export the {IAM_LOG} log",
                     {"EnabledCloudwatchLogsExports": list(db.log_exports)},
                 )
+
+
+class AuroraMemberDoesNotSetIam(Rule):
+    """Aurora member instances leave IAM database authentication to the cluster
+
+    ## What it checks
+    In a CloudFormation template, an `AWS::RDS::DBInstance` that is a member of an Aurora DB
+    cluster (Aurora engine, `DBClusterIdentifier` set) does not set
+    `EnableIAMDatabaseAuthentication` itself.
+
+    ## Why it matters
+    AWS: the setting "doesn't apply to Amazon Aurora (mapping AWS IAM accounts to database
+    accounts is managed by the DB cluster)". A value on the member does nothing: a template
+    that sets `true` there and nothing on the cluster looks right in review and leaves IAM off
+    (cfn-lint reports the same as E3682).
+
+    ## Not applicable when
+    The input is not a template: a live instance cannot tell whether a template set it. The
+    instance is not an Aurora member.
+
+    ## Remediation
+    Remove `EnableIAMDatabaseAuthentication` from the member and set it on the
+    `AWS::RDS::DBCluster` (Terraform: `iam_database_authentication_enabled` on
+    `aws_rds_cluster`).
+
+    ## References
+    - https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html
+    - https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbinstance.html
+    """
+
+    id = "RIA106"
+    name = "aurora-member-does-not-set-iam"
+    severity = Severity.MEDIUM
+    resource_type = "AWS::RDS::DBInstance"
+    reads = ("DBInstances",)
+    source_url = (
+        "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html"
+    )
+
+    def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        if not ctx.is_iac:
+            return
+        for db in rds_instances(snap):
+            if not db.cluster_id or not db.engine.lower().startswith("aurora"):
+                continue
+            sets = (db.model_extra or {}).get("rdsiam:sets_iam") is True
+            evidence = {"DBClusterIdentifier": db.cluster_id, "sets_iam": sets}
+            if sets:
+                yield self.failed(
+                    db,
+                    f"Aurora member '{db.id}' sets EnableIAMDatabaseAuthentication itself, which"
+                    f" does nothing: set it on cluster '{db.cluster_id}'",
+                    evidence,
+                )
+            else:
+                yield self.passed(
+                    db,
+                    f"Aurora member '{db.id}' leaves IAM authentication to cluster"
+                    f" '{db.cluster_id}'",
+                    evidence,
+                )

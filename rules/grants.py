@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from checker.context import Context
+from checker.iac.symbols import only_symbol, references
+from checker.iac.to_snapshot import UNKNOWN_ACCOUNT, UNKNOWN_REGION
 from checker.iam.arn import ArnProblem, DbUserArn
 from checker.iam.documents import load_document, statements
 from checker.iam.grants import (
@@ -229,6 +231,13 @@ class ConnectArnWellFormed(_GrantRule):
                     grant.evidence(),
                     key=grant.subject,
                 )
+            elif isinstance(grant.parsed, ArnProblem) and grant.parsed.deferred:
+                yield self.not_applicable(
+                    where,
+                    f"'{grant.resource}' is built at deploy time; its form is only known then",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
             elif isinstance(grant.parsed, ArnProblem):
                 service = grant.resource.split(":")[2] if grant.resource.count(":") >= 2 else ""
                 if service and service != "rds-db" and _other_actions_use(grant, service):
@@ -306,12 +315,22 @@ class ConnectArnUsesResourceId(_GrantRule):
     source_url = POLICY_DOC
 
     def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-        return _each_connect_arn(self, ctx, self._judge)
+        for grant in ctx.grants.grants:
+            if isinstance(grant.parsed, ArnProblem) and grant.parsed.deferred:
+                yield _deferred_id(self, grant, ctx.grants)
+            elif (skip := _not_arn(self, grant)) is not None:
+                yield skip
+            else:
+                assert isinstance(grant.parsed, DbUserArn)
+                yield from self._judge(grant, grant.parsed, ctx)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
         where = grant.finding_resource()
         rid = parsed.resource_id
+        if "${" in rid:
+            yield _symbolic_id(self, grant, parsed, index)
+            return
         if _id_pattern_possible(rid) or parsed.resource_kind is not None:
             yield self.passed(
                 where,
@@ -347,6 +366,118 @@ class ConnectArnUsesResourceId(_GrantRule):
             evidence,
             key=grant.subject,
         )
+
+
+# Template references that yield a resource id: CloudFormation GetAtt attributes, Terraform
+# attributes (aws_db_instance.id is the DBI resource id since AWS provider v5.0.0,
+# hashicorp/terraform-provider-aws#31232; aws_rds_cluster.id stays the cluster identifier).
+RESOURCE_ID_ATTRIBUTES = {
+    DBInstance: ("DbiResourceId", "resource_id", "id"),
+    DBCluster: ("DBClusterResourceId", "cluster_resource_id"),
+}
+TF_V5_ID = (
+    "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/guides/version-5-upgrade"
+)
+
+
+def _symbolic_id(
+    rule: ConnectArnUsesResourceId, grant: Grant, parsed: DbUserArn, index: GrantIndex
+) -> Finding:
+    """RIA302 on a template: what the resource-id part refers to decides."""
+    where, rid = grant.finding_resource(), parsed.resource_id
+    ref = only_symbol(rid)
+    head, _, attribute = (ref or "").rpartition(".")
+    target = None
+    if ref is not None:
+        target = index.named(parsed.account, parsed.region, ref)
+        if target is not None:
+            head, attribute = ref, ""  # Ref of the resource itself
+        else:
+            target = index.named(parsed.account, parsed.region, head)
+    evidence = grant.evidence(reference=ref or rid)
+    label = f"policy '{grant.policy.name}' statement {grant.statement.label}"
+    if target is None:
+        return rule.not_applicable(
+            where,
+            f"{label}: the resource id '{rid}' is only known at deploy time",
+            evidence,
+            key=grant.subject,
+        )
+    good = RESOURCE_ID_ATTRIBUTES.get(type(target), ())
+    if attribute in good:
+        if attribute == "id":
+            evidence["note"] = (
+                f"aws_db_instance.id is the DBI resource id since AWS provider v5 ({TF_V5_ID})"
+            )
+        return rule.passed(
+            where, f"{label} names {_database_label(target)} by its resource id ({ref})",
+            evidence, key=grant.subject,
+        )  # fmt: skip
+    fix = _fix_for(target, head)
+    what = "Ref (which yields its identifier)" if not attribute else f"attribute {attribute}"
+    return rule.failed(
+        where,
+        f"{label}: the resource-id part is the {what} of {_database_label(target)}, not its"
+        f" resource id, so the grant never matches; use {fix}",
+        evidence,
+        key=grant.subject,
+    )
+
+
+def _deferred_id(rule: ConnectArnUsesResourceId, grant: Grant, index: GrantIndex) -> Finding:
+    """RIA302 on a string a plan builds at deploy time: judged by the database attribute it
+    refers to (the plan shows the references, not the text)."""
+    where, label = (
+        grant.finding_resource(),
+        (f"policy '{grant.policy.name}' statement {grant.statement.label}"),
+    )
+    found: list[tuple[Database, str, str]] = []
+    for ref in references(grant.resource or ""):
+        head, _, attribute = ref.rpartition(".")
+        target = index.named_anywhere(grant.account_id, head)
+        if target is not None:
+            found.append((target, head, attribute))
+    evidence = grant.evidence(references=references(grant.resource or ""))
+    bad = [f for f in found if f[2] not in RESOURCE_ID_ATTRIBUTES.get(type(f[0]), ())]
+    if bad:
+        target, head, attribute = bad[0]
+        return rule.failed(
+            where,
+            f"{label}: the connect ARN is built from the {attribute} of"
+            f" {_database_label(target)}, not its resource id, so the grant never matches; use"
+            f" {_fix_for(target, head)}",
+            evidence,
+            key=grant.subject,
+        )
+    if found:
+        target, head, attribute = found[0]
+        if attribute == "id":
+            evidence["note"] = (
+                f"aws_db_instance.id is the DBI resource id since AWS provider v5 ({TF_V5_ID})"
+            )
+        return rule.passed(
+            where,
+            f"{label} names {_database_label(target)} by its resource id ({head}.{attribute})",
+            evidence,
+            key=grant.subject,
+        )
+    return rule.not_applicable(
+        where,
+        f"{label}: the connect ARN is built at deploy time from references to no database of"
+        " the plan",
+        evidence,
+        key=grant.subject,
+    )
+
+
+def _fix_for(target: Database, head: str) -> str:
+    """The reference that yields the resource id, in the template's own language."""
+    terraform = head.startswith(("aws_", "module.", "data."))
+    if isinstance(target, DBInstance):
+        return f"{head}.resource_id" if terraform else f"!GetAtt {head}.DbiResourceId"
+    if isinstance(target, DBCluster):
+        return f"{head}.cluster_resource_id" if terraform else f"!GetAtt {head}.DBClusterResourceId"
+    return f"the proxy id (prx-...) from the end of {head}'s ARN"
 
 
 def _id_pattern_possible(pattern: str) -> bool:
@@ -396,6 +527,23 @@ class ConnectArnResourceExists(_GrantRule):
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
         where = grant.finding_resource()
+        if parsed.symbolic:
+            db = _granted_database(parsed, index)
+            if db is not None:
+                yield self.passed(
+                    where,
+                    f"'{parsed.resource_id}' is {_database_label(db)} of the template",
+                    grant.evidence(database=db.id),
+                    key=grant.subject,
+                )
+            else:
+                yield self.not_applicable(
+                    where,
+                    f"the resource id '{parsed.resource_id}' is only known at deploy time",
+                    grant.evidence(),
+                    key=grant.subject,
+                )
+            return
         if not parsed.concrete or parsed.resource_kind is None:
             yield self.not_applicable(
                 where,
@@ -623,6 +771,21 @@ class ConnectArnScopeConsistent(_GrantRule):
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         where = grant.finding_resource()
         problems = []
+        unknown = [
+            name
+            for name, value in (("Region", parsed.region), ("account", parsed.account))
+            if "${" in value or value in (UNKNOWN_REGION, UNKNOWN_ACCOUNT)
+        ]
+        if unknown:
+            yield self.not_applicable(
+                where,
+                f"policy '{grant.policy.name}' statement {grant.statement.label}: the"
+                f" {' and '.join(unknown)} are only known at deploy time (pass --region /"
+                " --account)",
+                grant.evidence(),
+                key=grant.subject,
+            )
+            return
         if not has_wildcard(parsed.region):
             if parsed.region not in REGIONS:
                 problems.append(f"Region '{parsed.region}' does not exist")

@@ -6,7 +6,12 @@ A case file::
     cases:
       <scenario>_<expected status>:       # e.g. standalone_enabled_pass
         region: {...}                     # one Region (us-east-1, account 123456789012), or
-        snapshot: {...}                   # a whole snapshot document
+        snapshot: {...}                   # a whole snapshot document, or
+        template: |                       # a CloudFormation template (YAML or JSON text), or
+        plan: {...}                       # a Terraform plan (terraform show -json)
+        scope: {account: ..., region: ...}  # IaC: --account/--region (default: test account,
+                                          # us-east-1; "none" for neither)
+        parameters: {Key: value}          # IaC: template parameter values
         as_of: "2026-11-28T12:00:00Z"     # optional evaluation time
         settings: {cert_warning_days: 30} # optional
         expect: {<resource id>: <status>} # the exact map of this rule's findings
@@ -15,21 +20,24 @@ A case file::
         messages: {<resource id>: <substring of the message>}   # optional
         evidence: {<resource id>: {<key>: <value>}}             # optional
 
-Every case's data is validated against schemas/snapshot.schema.json first, so fixtures cannot
-drift from the contract.
+Every case's snapshot data is validated against schemas/snapshot.schema.json first, so fixtures
+cannot drift from the contract; templates and plans go through the real loader, as on the
+command line.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from conftest import AS_OF, CASES, snapshot_doc
+from conftest import ACCOUNT, AS_OF, CASES, REGION, snapshot_doc
 
 from checker import contract
+from checker.collect import load_snapshot
 from checker.context import Settings
 from checker.engine import run
 from checker.model.snapshot import Snapshot
@@ -63,11 +71,14 @@ def case_document(case: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("rule_id", "name", "case"), ALL_CASES, ids=[f"{r}-{n}" for r, n, _ in ALL_CASES]
 )
-def test_case(rule_id: str, name: str, case: dict[str, Any]) -> None:
-    doc = case_document(case)
-    error = contract.first_error(contract.validator("snapshot.schema.json"), doc)
-    assert error is None, f"case data violates the snapshot schema: {error}"
-    snapshot = Snapshot.model_validate(doc)
+def test_case(rule_id: str, name: str, case: dict[str, Any], tmp_path: Path) -> None:
+    if "template" in case or "plan" in case:
+        snapshot = iac_snapshot(case, tmp_path)
+    else:
+        doc = case_document(case)
+        error = contract.first_error(contract.validator("snapshot.schema.json"), doc)
+        assert error is None, f"case data violates the snapshot schema: {error}"
+        snapshot = Snapshot.model_validate(doc)
     as_of = (
         datetime.fromisoformat(case["as_of"].replace("Z", "+00:00")) if "as_of" in case else AS_OF
     )
@@ -93,6 +104,30 @@ def test_case(rule_id: str, name: str, case: dict[str, Any]) -> None:
         suffix = "not_applicable"
     assert suffix in STATUSES, f"case name {name} must end with its expected status"
     assert suffix in case["expect"].values(), f"{name}: no finding with status {suffix}"
+
+
+def iac_snapshot(case: dict[str, Any], tmp_path: Path) -> Snapshot:
+    """The snapshot rdsiam makes of a case's CloudFormation ``template`` (YAML or JSON text)
+    or Terraform ``plan`` (an object), read through the real loader: ``scope`` gives
+    ``--account``/``--region`` (default: the test account and us-east-1; ``scope: none`` for
+    neither), ``parameters`` the template's parameter values."""
+    if "template" in case:
+        text = case["template"]
+        suffix = ".json" if text.lstrip().startswith("{") else ".yaml"
+        path = tmp_path / f"template{suffix}"
+        path.write_text(text, encoding="utf-8")
+    else:
+        path = tmp_path / "plan.json"
+        path.write_text(json.dumps(case["plan"]), encoding="utf-8")
+    scope = case.get("scope", {"account": ACCOUNT, "region": REGION})
+    if scope == "none":
+        scope = {}
+    return load_snapshot(
+        [str(path)],
+        account=scope.get("account"),
+        region=scope.get("region"),
+        parameters=case.get("parameters"),
+    ).snapshot
 
 
 def _keys(finding: Finding, by_subject: bool) -> list[tuple[str, dict[str, Any]]]:

@@ -29,11 +29,20 @@ def load_snapshot(
     account: str | None = None,
     region: str | None = None,
     resource_id: str | None = None,
+    parameters: dict[str, str] | None = None,
+    skip_unknown: bool = False,
 ) -> Inputs:
     """Read every path (files or directories) into one validated Snapshot."""
     if account is not None and (len(account) != _ACCOUNT_ID_LEN or not account.isdigit()):
         raise InputError("--account", f"'{account}' is not a 12-digit AWS account id")
-    loaded = files.load(paths, resource_id)
+    options = files.IacOptions(parameters or {}, account, region, skip_unknown)
+    loaded = files.load(paths, resource_id, options)
+    if loaded.iac:
+        from checker.iac.to_snapshot import to_snapshot
+
+        doc, notes = to_snapshot(loaded.iac, account, region)
+        loaded.notes.extend(notes)
+        return Inputs(to_model("the templates", doc), loaded.inputs, loaded.notes)
     if len(loaded.snapshots) == 1 and not loaded.fragments:
         where, doc = loaded.snapshots[0]
     else:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from checker import contract
-from checker.errors import InputError
+from checker.errors import InputError, NoInputs
+from checker.iac.model import IacFile
 from checker.model.report import InputFile
 
 # Raw AWS CLI outputs: top-level key -> (kind, schema definition of its items, snapshot section).
@@ -51,6 +52,8 @@ ITEM_KEY = {
     "Certificates": "CertificateIdentifier",
 }
 _ARN = re.compile(r"^arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:")
+IAC_KINDS = ("cloudformation", "terraform-plan")
+YAML_SUFFIXES = (".yaml", ".yml", ".template")
 _RESOURCE_ID = re.compile(r"^(db|cluster)-[A-Za-z0-9]+$")
 _AZ = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")
 
@@ -76,6 +79,7 @@ class Loaded:
     inputs: list[InputFile] = field(default_factory=list)
     snapshots: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    iac: list[IacFile] = field(default_factory=list)  # CloudFormation templates, Terraform plans
 
 
 def iter_files(paths: Sequence[str]) -> Iterator[tuple[str, bool]]:
@@ -125,21 +129,42 @@ def looks_like_json(data: bytes) -> bool:
     return head[:1] in (b"{", b"[")
 
 
-def load(paths: Sequence[str], resource_id: str | None = None) -> Loaded:
+@dataclass
+class IacOptions:
+    """What templates cannot say themselves: parameter values, account and Region."""
+
+    parameters: dict[str, str] = field(default_factory=dict)
+    account: str | None = None
+    region: str | None = None
+    skip_unknown: bool = False  # unrecognized files given by name are skipped, not an error
+
+
+def load(
+    paths: Sequence[str], resource_id: str | None = None, iac: IacOptions | None = None
+) -> Loaded:
     """Read and classify every input; raise InputError on the first bad one.
 
     ``resource_id`` ties database-user CSV files whose name is not a resource id to their
-    database.
+    database; ``iac`` gives templates their parameters, account and Region.
     """
     out = Loaded()
+    iac = iac or IacOptions()
     for path, explicit in iter_files(paths):
         data = read(path)
         if not looks_like_json(data):
             kind = _users_csv(path, data, resource_id, out)
+            if kind is None and (explicit or path.endswith(YAML_SUFFIXES)):
+                try:
+                    kind = _yaml_template(path, data, iac, out)
+                except InputError as exc:
+                    if not iac.skip_unknown:
+                        raise
+                    out.notes.append(f"{exc}; skipped")
+                    continue
             if kind is not None:
                 out.inputs.append(InputFile(path, kind, hashlib.sha256(data).hexdigest()))
                 continue
-            if explicit:
+            if explicit and not iac.skip_unknown:
                 raise InputError(
                     path,
                     "not a recognized input (expected an rdsiam snapshot or AWS CLI JSON output)",
@@ -148,10 +173,12 @@ def load(paths: Sequence[str], resource_id: str | None = None) -> Loaded:
             continue
         digest = hashlib.sha256(data).hexdigest()
         doc = parse_json(path, data)  # json.loads(bytes) detects the encoding and a BOM
+        kind = _json_iac(path, data, doc, iac, out)
         del data
-        kind = classify(path, doc, out)
         if kind is None:
-            if explicit:
+            kind = classify(path, doc, out)
+        if kind is None:
+            if explicit and not iac.skip_unknown:
                 raise InputError(
                     path,
                     "not a recognized input (expected an rdsiam snapshot or AWS CLI JSON output)",
@@ -160,7 +187,14 @@ def load(paths: Sequence[str], resource_id: str | None = None) -> Loaded:
             continue
         out.inputs.append(InputFile(path, kind, digest))
     if not out.inputs:
-        raise InputError(", ".join(paths), "no recognized inputs")
+        raise NoInputs(", ".join(paths), "no recognized inputs")
+    if out.iac and (out.snapshots or out.fragments):
+        other = next(i.path for i in out.inputs if i.kind not in IAC_KINDS)
+        raise InputError(
+            other,
+            "templates and plans are checked on their own, not merged with snapshots or AWS"
+            " exports; run them separately",
+        )
     return out
 
 
@@ -251,6 +285,43 @@ def _users_csv(path: str, data: bytes, resource_id: str | None, out: Loaded) -> 
     section = {"resource_id": rid, "engine": engine, "users": users}
     out.fragments.append(Fragment(path, "databases", section))
     return "database-users-csv"
+
+
+def _yaml_template(path: str, data: bytes, iac: IacOptions, out: Loaded) -> str | None:
+    """A CloudFormation template in YAML, or None when the file is not one."""
+    from checker.iac import cloudformation
+
+    found = cloudformation.read(
+        path, data, parameters=iac.parameters, region=iac.region, account=iac.account
+    )
+    if found is None:
+        return None
+    out.iac.append(found)
+    return "cloudformation"
+
+
+def _json_iac(path: str, data: bytes, doc: Any, iac: IacOptions, out: Loaded) -> str | None:
+    """A Terraform plan or state (``terraform show -json``), or a CloudFormation template in
+    JSON (CDK output included); None for any other JSON."""
+    # cheap key tests first: most JSON inputs are snapshots and AWS exports, whose path must not
+    # import YAML
+    if not isinstance(doc, dict) or not (
+        "terraform_version" in doc or "Resources" in doc or "AWSTemplateFormatVersion" in doc
+    ):
+        return None
+    from checker.iac import cloudformation, terraform
+
+    if terraform.looks_like_plan(doc):
+        out.iac.append(terraform.read(path, doc))
+        return "terraform-plan"
+    if cloudformation.looks_like_template(doc):
+        found = cloudformation.read(
+            path, data, parameters=iac.parameters, region=iac.region, account=iac.account
+        )
+        if found is not None:
+            out.iac.append(found)
+            return "cloudformation"
+    return None
 
 
 def _iam_owner(doc: dict[str, Any]) -> tuple[str | None, str | None]:

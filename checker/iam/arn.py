@@ -26,6 +26,8 @@ class DbUserArn:
     # else None; and whether partition, Region, account and resource id are wildcard-free.
     resource_kind: str | None = field(init=False)
     concrete: bool = field(init=False)
+    # a segment holds a template's deploy-time symbol (``${Db.DbiResourceId}``, IaC input)
+    symbolic: bool = field(init=False)
 
     def __post_init__(self) -> None:
         kind = None
@@ -39,17 +41,30 @@ class DbUserArn:
             for v in (self.partition, self.region, self.account, self.resource_id)
         )
         object.__setattr__(self, "concrete", not wild)
+        object.__setattr__(
+            self,
+            "symbolic",
+            any("${" in v for v in (self.partition, self.region, self.account, self.resource_id)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class ArnProblem:
-    """Why a string is not a well-formed connect ARN (RIA301's evidence)."""
+    """Why a string is not a well-formed connect ARN (RIA301's evidence).
+
+    ``deferred``: the string is built at deploy time from references whose text a Terraform
+    plan does not show (``${var.region}${aws_db_instance.x.resource_id}...``), so its form
+    cannot be judged before deploy; only what it refers to can.
+    """
 
     reason: str
+    deferred: bool = False
 
 
 def parse_dbuser_arn(resource: str) -> DbUserArn | ArnProblem:
     """Parse a ``Resource`` of a statement that can grant ``rds-db:connect``."""
+    if "${" in resource and not resource.startswith("arn:"):
+        return ArnProblem("built at deploy time from references", deferred=True)
     parts = resource.split(":", 6)
     if parts[0] == "arn" and len(parts) >= 3 and len(parts) < 7 and parts[-1].endswith("*"):
         # IAM: a '*' that ends a segment matches past the colons, so the missing segments are

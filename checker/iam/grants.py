@@ -214,6 +214,13 @@ class GrantIndex:
     def database(self, account_id: str, region: str, resource_id: str) -> Database | None:
         return self.by_id.get((account_id, region), {}).get(resource_id)
 
+    def named_anywhere(self, account_id: str, name: str) -> Database | None:
+        """A database by identifier in any Region of the account (IaC: the template's)."""
+        for (account, _), names in self.by_name.items():
+            if account == account_id and name in names:
+                return names[name]
+        return None
+
     def named(self, account_id: str, region: str, name: str) -> Database | None:
         """A database by identifier / proxy name (the RIA302 mistake)."""
         return self.by_name.get((account_id, region), {}).get(name)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from checker.model.report import Report
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "junit")
 
 
 def renderer(fmt: str) -> Callable[..., Iterator[str]]:
@@ -19,6 +19,14 @@ def renderer(fmt: str) -> Callable[..., Iterator[str]]:
         from checker.report import jsonfmt
 
         return jsonfmt.render
+    if fmt == "sarif":
+        from checker.report import sarif
+
+        return sarif.render
+    if fmt == "junit":
+        from checker.report import junit
+
+        return junit.render
     from checker.report import text
 
     return text.render

@@ -1,0 +1,820 @@
+"""IaC resources (CloudFormation or Terraform) as one snapshot document.
+
+Items get the AWS API's field names, as a live collection would give them, so the rules need no
+IaC branch. Three things are added to each item:
+
+- its identity is the resource's address (CloudFormation logical id, Terraform address): that is
+  what findings name (CONTRACTS, ``resource.id``);
+- ``rdsiam:location``: the file and line it is written at;
+- ``rdsiam:unknown``: the API fields whose value only deploy time knows, with the symbol that
+  stands for it (the engine turns a finding that judged such a field into ``not_applicable``).
+
+A value the template leaves to AWS (no ``EngineVersion``, no parameter group) is simply absent,
+as in a Describe answer for a field AWS did not return. Account and Region come from
+``--account`` / ``--region`` or the file (a plan's provider Region); when neither says, the
+placeholders ``UNKNOWN_ACCOUNT`` / ``UNKNOWN_REGION`` stand for them (the snapshot needs real
+shapes there), and the pseudo-parameter symbols in policies are replaced by the same
+placeholders so that a grant built with ``${AWS::Region}`` still names the template's database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from checker.iac.model import IacFile, IacResource
+from checker.iac.symbols import is_unknown, only_symbol, symbol
+from checker.knowledge.engines import parameter_group_family
+from checker.knowledge.regions import partition_of
+
+LOCATION = "rdsiam:location"
+UNKNOWN = "rdsiam:unknown"
+# When neither the command line nor the file says: a reserved placeholder (the snapshot needs an
+# account id and a Region); findings and messages show it, and RIA306 and RIA202 treat them
+# as unknown.
+UNKNOWN_ACCOUNT = "000000000000"
+UNKNOWN_REGION = "aa-unknown-0"
+
+
+class Mapper:
+    """Accumulates the resources of every IaC file into one snapshot document."""
+
+    def __init__(self, account: str | None, region: str | None) -> None:
+        self.account = account
+        self.region = region
+        self.accounts: dict[str, dict[str, Any]] = {}
+        self.notes: list[str] = []
+
+    # -- structure -------------------------------------------------------------------------
+
+    def _scope(self, iac: IacFile) -> tuple[dict[str, Any], dict[str, Any], str, str, str]:
+        account = self.account or iac.account_id or UNKNOWN_ACCOUNT
+        region = self.region or iac.region or UNKNOWN_REGION
+        partition = iac.partition or (partition_of(region) if region != UNKNOWN_REGION else "aws")
+        acc = self.accounts.setdefault(
+            account,
+            {
+                "account_id": account,
+                "partition": partition,
+                "regions": {},
+                "iam": {
+                    "UserDetailList": [],
+                    "GroupDetailList": [],
+                    "RoleDetailList": [],
+                    "Policies": [],
+                },
+            },
+        )
+        reg = acc["regions"].setdefault(
+            region,
+            {
+                "region": region,
+                "DBInstances": [],
+                "DBClusters": [],
+                "DBProxies": [],
+                "DBProxyTargets": {},
+                "DBParameterGroups": {},
+                "DBClusterParameterGroups": {},
+            },
+        )
+        return acc, reg, account, region, partition
+
+    def add(self, iac: IacFile) -> None:
+        acc, reg, account, region, partition = self._scope(iac)
+        pseudo = {
+            symbol("AWS::Region"): region,
+            symbol("AWS::AccountId"): account,
+            symbol("AWS::Partition"): partition,
+        }
+        for res in iac.resources:
+            res.properties = _replace(res.properties, pseudo)
+            res.properties = _replace_data_sources(res.properties, account, region, partition)
+        file = _File(iac, account, region, partition)
+        rds = _Rds(file, reg)
+        iam = _Iam(file, acc["iam"])
+        for res in iac.resources:
+            rds.add(res)
+            iam.add(res)
+        rds.finish()
+        iam.finish()
+        self.notes.extend(iac.notes)
+
+    def document(self, kind: str) -> dict[str, Any]:
+        accounts = []
+        for account_id in sorted(self.accounts):
+            acc = self.accounts[account_id]
+            accounts.append(
+                {
+                    "account_id": account_id,
+                    "partition": acc["partition"],
+                    "iam": acc["iam"],
+                    "regions": [acc["regions"][r] for r in sorted(acc["regions"])],
+                }
+            )
+        return {
+            "format": "rdsiam-snapshot",
+            "version": 1,
+            "source": {"kind": kind, "tool": "rdsiam"},
+            "accounts": accounts,
+            "errors": [],
+        }
+
+
+class _File:
+    """One file's resources, indexed to follow references between them."""
+
+    def __init__(self, iac: IacFile, account: str, region: str, partition: str) -> None:
+        self.iac = iac
+        self.account = account
+        self.region = region
+        self.partition = partition
+        self.cfn = iac.kind == "cloudformation"
+        self.by_address = {r.address: r for r in iac.resources}
+
+    def location(self, res: IacResource) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": res.path, "line": res.line}
+        if not self.cfn:
+            out["address"] = res.address
+        return out
+
+    def target(self, value: Any) -> IacResource | None:
+        """The resource a value refers to: ``${Logical}``/``${Logical.Attr}`` (CloudFormation),
+        ``${aws_x.name.attr}`` (Terraform), or a literal name a resource of the file has."""
+        if not isinstance(value, str):
+            return None
+        ref = only_symbol(value)
+        if ref is not None:
+            if ref in self.by_address:
+                return self.by_address[ref]
+            head = ref.rsplit(".", 1)[0]
+            if head in self.by_address:
+                return self.by_address[head]
+            return None
+        for res in self.iac.resources:
+            if value in _names(res):
+                return res
+        return None
+
+    def arn(self, service: str, kind: str, name: str) -> str:
+        """An ARN for a template resource, named by its address (what findings show)."""
+        region = "" if service == "iam" else self.region
+        return f"arn:{self.partition}:{service}:{region}:{self.account}:{kind}{name}"
+
+
+def _names(res: IacResource) -> set[str]:
+    """The names a resource is given in the file (to match literal references)."""
+    props = res.properties
+    keys = (
+        "DBInstanceIdentifier",
+        "DBClusterIdentifier",
+        "DBProxyName",
+        "DBParameterGroupName",
+        "DBClusterParameterGroupName",
+        "RoleName",
+        "UserName",
+        "GroupName",
+        "ManagedPolicyName",
+        "identifier",
+        "cluster_identifier",
+        "name",
+    )
+    return {props[k] for k in keys if isinstance(props.get(k), str) and not is_unknown(props[k])}
+
+
+def _family(item: dict[str, Any]) -> str | None:
+    """The parameter group family of an item whose engine and version the file gives."""
+    engine, version = item.get("Engine"), item.get("EngineVersion")
+    if not isinstance(engine, str) or not isinstance(version, str):
+        return None
+    return parameter_group_family(engine, version)
+
+
+def _known(value: Any) -> Any:
+    """``value`` unless it is a deploy-time symbol."""
+    return None if is_unknown(value) else value
+
+
+def _bool(value: Any) -> bool | str | None:
+    """A CloudFormation/Terraform boolean: True/False, None when absent, the symbol if unknown."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        if is_unknown(value):
+            return value
+        if value.lower() in ("true", "false"):
+            return value.lower() == "true"
+    return str(value)
+
+
+class _Item:
+    """An API item being built, with its unknown fields."""
+
+    def __init__(self, location: dict[str, Any]) -> None:
+        self.data: dict[str, Any] = {LOCATION: location}
+        self.unknown: dict[str, str] = {}
+
+    def set(self, key: str, value: Any, kind: str = "str") -> None:
+        if value is None:
+            return
+        if kind == "bool":
+            value = _bool(value)
+            if isinstance(value, str):
+                self.unknown[key] = value
+                return
+        elif kind == "str" and not isinstance(value, str):
+            value = str(value)
+        elif kind == "int":
+            if isinstance(value, str) and not value.isdigit():
+                self.unknown[key] = value
+                return
+            value = int(value)
+        if kind == "str" and is_unknown(value) and key not in _SYMBOLS_KEPT:
+            self.unknown[key] = value
+            return
+        self.data[key] = value
+
+    def done(self) -> dict[str, Any]:
+        if self.unknown:
+            self.data[UNKNOWN] = self.unknown
+        return self.data
+
+
+# Fields whose symbol is kept as the value: identities that grants and targets name.
+_SYMBOLS_KEPT = frozenset({"DbiResourceId", "DbClusterResourceId", "DBProxyArn"})
+
+
+class _Rds:
+    """DB instances, clusters, proxies, proxy targets and parameter groups."""
+
+    def __init__(self, file: _File, region: dict[str, Any]) -> None:
+        self.file = file
+        self.region = region
+        self.members: dict[str, list[dict[str, Any]]] = {}
+        self.clusters: dict[str, dict[str, Any]] = {}
+
+    def add(self, res: IacResource) -> None:
+        handler = {
+            "AWS::RDS::DBInstance": self._cfn_instance,
+            "AWS::RDS::DBCluster": self._cfn_cluster,
+            "AWS::RDS::DBProxy": self._cfn_proxy,
+            "AWS::RDS::DBProxyTargetGroup": self._cfn_targets,
+            "AWS::RDS::DBParameterGroup": self._cfn_group,
+            "AWS::RDS::DBClusterParameterGroup": self._cfn_group,
+            "aws_db_instance": self._tf_instance,
+            "aws_rds_cluster_instance": self._tf_instance,
+            "aws_rds_cluster": self._tf_cluster,
+            "aws_db_proxy": self._tf_proxy,
+            "aws_db_proxy_target": self._tf_target,
+            "aws_db_parameter_group": self._tf_group,
+            "aws_rds_cluster_parameter_group": self._tf_group,
+        }.get(res.type)
+        if handler is not None:
+            handler(res)
+
+    def _name_of(self, value: Any) -> Any:
+        """A reference to another resource of the file becomes that resource's address."""
+        target = self.file.target(value)
+        return target.address if target is not None else value
+
+    # CloudFormation ------------------------------------------------------------------------
+
+    def _cfn_instance(self, res: IacResource) -> None:
+        p = res.properties
+        item = _Item(self.file.location(res))
+        item.set("DBInstanceIdentifier", res.address)
+        item.set("Engine", p.get("Engine"))
+        item.set("EngineVersion", p.get("EngineVersion"))
+        item.set("DBInstanceClass", p.get("DBInstanceClass"))
+        cluster = p.get("DBClusterIdentifier")
+        if cluster is not None:
+            item.set("DBClusterIdentifier", self._name_of(cluster))
+        item.set(
+            "IAMDatabaseAuthenticationEnabled", p.get("EnableIAMDatabaseAuthentication"), "bool"
+        )
+        if "EnableIAMDatabaseAuthentication" in p:
+            item.data["rdsiam:sets_iam"] = True  # RIA106: a member that sets it itself
+        item.set("MasterUsername", p.get("MasterUsername"))
+        item.set("CACertificateIdentifier", p.get("CACertificateIdentifier"))
+        item.set("DbiResourceId", symbol(f"{res.address}.DbiResourceId"))
+        item.set("DBInstanceArn", self.file.arn("rds", "db:", res.address))
+        item.set("ReadReplicaSourceDBInstanceIdentifier", p.get("SourceDBInstanceIdentifier"))
+        group = p.get("DBParameterGroupName")
+        if group is not None:
+            item.data["DBParameterGroups"] = [
+                {"DBParameterGroupName": self._name_of(group), "ParameterApplyStatus": "in-sync"}
+            ]
+        exports = p.get("EnableCloudwatchLogsExports")
+        if isinstance(exports, list):
+            item.data["EnabledCloudwatchLogsExports"] = exports
+        if p.get("Domain"):
+            item.data["DomainMemberships"] = [{"Domain": p["Domain"], "Status": "joined"}]
+        self._instance(item)
+
+    def _cfn_cluster(self, res: IacResource) -> None:
+        p = res.properties
+        item = _Item(self.file.location(res))
+        item.set("DBClusterIdentifier", res.address)
+        item.set("Engine", p.get("Engine"))
+        item.set("EngineVersion", p.get("EngineVersion"))
+        item.set("EngineMode", p.get("EngineMode"))
+        item.set("DBClusterInstanceClass", p.get("DBClusterInstanceClass"))
+        item.set(
+            "IAMDatabaseAuthenticationEnabled", p.get("EnableIAMDatabaseAuthentication"), "bool"
+        )
+        item.set("MasterUsername", p.get("MasterUsername"))
+        item.set("DbClusterResourceId", symbol(f"{res.address}.DBClusterResourceId"))
+        item.set("DBClusterArn", self.file.arn("rds", "cluster:", res.address))
+        group = p.get("DBClusterParameterGroupName")
+        if group is not None:
+            item.set("DBClusterParameterGroup", self._name_of(group))
+        exports = p.get("EnableCloudwatchLogsExports")
+        if isinstance(exports, list):
+            item.data["EnabledCloudwatchLogsExports"] = exports
+        if p.get("Domain"):
+            item.data["DomainMemberships"] = [{"Domain": p["Domain"], "Status": "joined"}]
+        self._cluster(item)
+
+    def _cfn_proxy(self, res: IacResource) -> None:
+        p = res.properties
+        item = _Item(self.file.location(res))
+        item.set("DBProxyName", res.address)
+        item.set("EngineFamily", p.get("EngineFamily"))
+        item.set("RequireTLS", p.get("RequireTLS", False), "bool")
+        item.set("DefaultAuthScheme", p.get("DefaultAuthScheme"))
+        item.set("DBProxyArn", symbol(f"{res.address}.DBProxyArn"))
+        auth = p.get("Auth")
+        if isinstance(auth, list):
+            item.data["Auth"] = [
+                {k: v for k, v in a.items() if k in ("AuthScheme", "IAMAuth", "SecretArn")}
+                for a in auth
+                if isinstance(a, dict)
+            ]
+        self.region["DBProxies"].append(item.done())
+
+    def _cfn_targets(self, res: IacResource) -> None:
+        p = res.properties
+        proxy = self._name_of(p.get("DBProxyName"))
+        targets = self.region["DBProxyTargets"].setdefault(str(proxy), [])
+        for key, kind in (
+            ("DBInstanceIdentifiers", "RDS_INSTANCE"),
+            ("DBClusterIdentifiers", "TRACKED_CLUSTER"),
+        ):
+            for value in p.get(key) or []:
+                targets.append({"RdsResourceId": self._name_of(value), "Type": kind})
+
+    def _cfn_group(self, res: IacResource) -> None:
+        p = res.properties
+        params = p.get("Parameters") or {}
+        items = [
+            {"ParameterName": k, "ParameterValue": str(v), "Source": "user", "ApplyType": "dynamic"}
+            for k, v in params.items()
+            if not is_unknown(v)
+        ]
+        section = (
+            "DBClusterParameterGroups"
+            if res.type == "AWS::RDS::DBClusterParameterGroup"
+            else "DBParameterGroups"
+        )
+        self.region[section][res.address] = items
+
+    # Terraform -----------------------------------------------------------------------------
+
+    def _tf_instance(self, res: IacResource) -> None:
+        p = res.properties
+        item = _Item(self.file.location(res))
+        item.set("DBInstanceIdentifier", res.address)
+        item.set("Engine", p.get("engine"))
+        item.set("EngineVersion", _known(p.get("engine_version_actual")) or p.get("engine_version"))
+        item.set("DBInstanceClass", p.get("instance_class"))
+        cluster = p.get("cluster_identifier")
+        if cluster is not None:
+            item.set("DBClusterIdentifier", self._name_of(cluster))
+        if res.type == "aws_db_instance":
+            item.set(
+                "IAMDatabaseAuthenticationEnabled",
+                p.get("iam_database_authentication_enabled", False),
+                "bool",
+            )
+        item.set("MasterUsername", p.get("username"))
+        item.set("CACertificateIdentifier", p.get("ca_cert_identifier"))
+        rid = p.get("resource_id") or p.get("dbi_resource_id")
+        item.set("DbiResourceId", rid or symbol(f"{res.address}.resource_id"))
+        item.set("DBInstanceArn", p.get("arn") if not is_unknown(p.get("arn")) else None)
+        item.set("ReadReplicaSourceDBInstanceIdentifier", p.get("replicate_source_db") or None)
+        group = p.get("parameter_group_name") or p.get("db_parameter_group_name")
+        if group:
+            item.data["DBParameterGroups"] = [
+                {"DBParameterGroupName": self._name_of(group), "ParameterApplyStatus": "in-sync"}
+            ]
+        exports = p.get("enabled_cloudwatch_logs_exports")
+        if isinstance(exports, list):
+            item.data["EnabledCloudwatchLogsExports"] = exports
+        if p.get("domain"):
+            item.data["DomainMemberships"] = [{"Domain": p["domain"], "Status": "joined"}]
+        self._instance(item)
+
+    def _tf_cluster(self, res: IacResource) -> None:
+        p = res.properties
+        item = _Item(self.file.location(res))
+        item.set("DBClusterIdentifier", res.address)
+        item.set("Engine", p.get("engine"))
+        item.set("EngineVersion", _known(p.get("engine_version_actual")) or p.get("engine_version"))
+        item.set("EngineMode", p.get("engine_mode"))
+        item.set("DBClusterInstanceClass", p.get("db_cluster_instance_class"))
+        item.set(
+            "IAMDatabaseAuthenticationEnabled",
+            p.get("iam_database_authentication_enabled", False),
+            "bool",
+        )
+        item.set("MasterUsername", p.get("master_username"))
+        rid = p.get("cluster_resource_id")
+        item.set("DbClusterResourceId", rid or symbol(f"{res.address}.cluster_resource_id"))
+        group = p.get("db_cluster_parameter_group_name")
+        if group:
+            item.set("DBClusterParameterGroup", self._name_of(group))
+        exports = p.get("enabled_cloudwatch_logs_exports")
+        if isinstance(exports, list):
+            item.data["EnabledCloudwatchLogsExports"] = exports
+        self._cluster(item)
+
+    def _tf_proxy(self, res: IacResource) -> None:
+        p = res.properties
+        item = _Item(self.file.location(res))
+        item.set("DBProxyName", res.address)
+        item.set("EngineFamily", p.get("engine_family"))
+        item.set("RequireTLS", p.get("require_tls", False), "bool")
+        item.set("DefaultAuthScheme", p.get("default_auth_scheme"))
+        arn = p.get("arn")
+        item.set("DBProxyArn", arn if arn else symbol(f"{res.address}.arn"))
+        auth = p.get("auth")
+        if isinstance(auth, list):
+            item.data["Auth"] = [
+                {
+                    "AuthScheme": a.get("auth_scheme"),
+                    "IAMAuth": a.get("iam_auth"),
+                    "SecretArn": a.get("secret_arn"),
+                }
+                for a in auth
+                if isinstance(a, dict)
+            ]
+        self.region["DBProxies"].append(item.done())
+
+    def _tf_target(self, res: IacResource) -> None:
+        p = res.properties
+        proxy = self._name_of(p.get("db_proxy_name"))
+        targets = self.region["DBProxyTargets"].setdefault(str(proxy), [])
+        if p.get("db_instance_identifier"):
+            targets.append(
+                {
+                    "RdsResourceId": self._name_of(p["db_instance_identifier"]),
+                    "Type": "RDS_INSTANCE",
+                }
+            )
+        if p.get("db_cluster_identifier"):
+            targets.append(
+                {
+                    "RdsResourceId": self._name_of(p["db_cluster_identifier"]),
+                    "Type": "TRACKED_CLUSTER",
+                }
+            )
+
+    def _tf_group(self, res: IacResource) -> None:
+        p = res.properties
+        items = [
+            {
+                "ParameterName": str(param.get("name")),
+                "ParameterValue": str(param.get("value")),
+                "Source": "user",
+                "ApplyMethod": param.get("apply_method", "immediate"),
+            }
+            for param in p.get("parameter") or []
+            if isinstance(param, dict) and not is_unknown(param.get("value"))
+        ]
+        section = (
+            "DBClusterParameterGroups"
+            if res.type == "aws_rds_cluster_parameter_group"
+            else "DBParameterGroups"
+        )
+        self.region[section][res.address] = items
+
+    # shared --------------------------------------------------------------------------------
+
+    def _instance(self, item: _Item) -> None:
+        data = item.done()
+        if "DBParameterGroups" not in data and not data.get("DBClusterIdentifier"):
+            family = _family(data)
+            if family:  # no group named: AWS uses the family's default group
+                data["DBParameterGroups"] = [
+                    {"DBParameterGroupName": f"default.{family}", "ParameterApplyStatus": "in-sync"}
+                ]
+        cluster = data.get("DBClusterIdentifier")
+        if cluster:
+            self.members.setdefault(cluster, []).append(
+                {"DBInstanceIdentifier": data["DBInstanceIdentifier"], "IsClusterWriter": False}
+            )
+        self.region["DBInstances"].append(data)
+
+    def _cluster(self, item: _Item) -> None:
+        data = item.done()
+        if "DBClusterParameterGroup" not in data:
+            family = _family(data)
+            if family:
+                data["DBClusterParameterGroup"] = f"default.{family}"
+        self.clusters[data["DBClusterIdentifier"]] = data
+        self.region["DBClusters"].append(data)
+
+    def finish(self) -> None:
+        """Cluster members, and Aurora members' engine where a template leaves it out."""
+        for name, members in self.members.items():
+            cluster = self.clusters.get(name)
+            if cluster is None:
+                continue
+            if members:
+                members[0]["IsClusterWriter"] = True
+            cluster["DBClusterMembers"] = members
+
+
+class _Iam:
+    """Roles, users, groups and policies, in the shape of GetAccountAuthorizationDetails."""
+
+    def __init__(self, file: _File, iam: dict[str, Any]) -> None:
+        self.file = file
+        self.iam = iam
+        self.roles: dict[str, dict[str, Any]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.groups: dict[str, dict[str, Any]] = {}
+        self.managed: dict[str, dict[str, Any]] = {}
+        self.later: list[IacResource] = []
+
+    def add(self, res: IacResource) -> None:
+        p = res.properties
+        loc = self.file.location(res)
+        if res.type in ("AWS::IAM::Role", "aws_iam_role"):
+            role = {
+                "RoleName": res.address,
+                "Arn": self.file.arn("iam", "role/", res.address),
+                "AssumeRolePolicyDocument": _document(
+                    p.get("AssumeRolePolicyDocument", p.get("assume_role_policy"))
+                ),
+                "RolePolicyList": [],
+                "AttachedManagedPolicies": [],
+                LOCATION: loc,
+            }
+            for policy in p.get("Policies") or p.get("inline_policy") or []:
+                if isinstance(policy, dict):
+                    role["RolePolicyList"].append(
+                        {
+                            "PolicyName": str(policy.get("PolicyName", policy.get("name"))),
+                            "PolicyDocument": _document(
+                                policy.get("PolicyDocument", policy.get("policy"))
+                            ),
+                            LOCATION: loc,
+                        }
+                    )
+            boundary = p.get("PermissionsBoundary", p.get("permissions_boundary"))
+            if isinstance(boundary, str) and boundary:
+                role["PermissionsBoundary"] = {
+                    "PermissionsBoundaryType": "Policy",
+                    "PermissionsBoundaryArn": self._policy_arn(boundary),
+                }
+            self.roles[res.address] = role
+            self.iam["RoleDetailList"].append(role)
+            for arn in p.get("ManagedPolicyArns") or p.get("managed_policy_arns") or []:
+                self.later.append(_attachment(res, "role", arn))
+        elif res.type in ("AWS::IAM::User", "aws_iam_user"):
+            user = {
+                "UserName": res.address,
+                "Arn": self.file.arn("iam", "user/", res.address),
+                "UserPolicyList": [
+                    {
+                        "PolicyName": str(policy.get("PolicyName")),
+                        "PolicyDocument": _document(policy.get("PolicyDocument")),
+                        LOCATION: loc,
+                    }
+                    for policy in p.get("Policies") or []
+                    if isinstance(policy, dict)
+                ],
+                "AttachedManagedPolicies": [],
+                "GroupList": [],
+                LOCATION: loc,
+            }
+            self.users[res.address] = user
+            self.iam["UserDetailList"].append(user)
+            for group in p.get("Groups") or []:
+                self.later.append(_membership(res, group, res.address))
+            for arn in p.get("ManagedPolicyArns") or []:
+                self.later.append(_attachment(res, "user", arn))
+        elif res.type in ("AWS::IAM::Group", "aws_iam_group"):
+            group = {
+                "GroupName": res.address,
+                "Arn": self.file.arn("iam", "group/", res.address),
+                "GroupPolicyList": [
+                    {
+                        "PolicyName": str(policy.get("PolicyName")),
+                        "PolicyDocument": _document(policy.get("PolicyDocument")),
+                        LOCATION: loc,
+                    }
+                    for policy in p.get("Policies") or []
+                    if isinstance(policy, dict)
+                ],
+                "AttachedManagedPolicies": [],
+                LOCATION: loc,
+            }
+            self.groups[res.address] = group
+            self.iam["GroupDetailList"].append(group)
+            for arn in p.get("ManagedPolicyArns") or []:
+                self.later.append(_attachment(res, "group", arn))
+        elif res.type in ("AWS::IAM::ManagedPolicy", "aws_iam_policy"):
+            name = res.address
+            arn = self.file.arn("iam", "policy/", name)
+            document = _document(p.get("PolicyDocument", p.get("policy")))
+            policy = {
+                "PolicyName": name,
+                "Arn": arn,
+                "DefaultVersionId": "v1",
+                "AttachmentCount": 0,
+                "PolicyVersionList": [
+                    {"Document": document, "VersionId": "v1", "IsDefaultVersion": True}
+                ],
+                LOCATION: loc,
+            }
+            self.managed[res.address] = policy
+            self.iam["Policies"].append(policy)
+            for kind, key in (("role", "Roles"), ("user", "Users"), ("group", "Groups")):
+                for principal in p.get(key) or []:
+                    self.later.append(
+                        IacResource(res.address, "attach", {kind: principal, "arn": arn}, res.path)
+                    )
+        else:
+            self.later.append(res)
+
+    def _policy_arn(self, value: str) -> str:
+        target = self.file.target(value)
+        if target is not None and target.address in self.managed:
+            return str(self.managed[target.address]["Arn"])
+        if target is not None and target.type in ("AWS::IAM::ManagedPolicy", "aws_iam_policy"):
+            return self.file.arn("iam", "policy/", target.address)
+        return value
+
+    def _principal(self, kind: str, value: Any) -> dict[str, Any] | None:
+        table = {"role": self.roles, "user": self.users, "group": self.groups}[kind]
+        target = self.file.target(value)
+        if target is not None:
+            return table.get(target.address)
+        return None
+
+    def finish(self) -> None:
+        """Policies and attachments that name principals (which may come later in the file)."""
+        for res in self.later:
+            p = res.properties
+            loc = self.file.location(res)
+            if res.type == "attach":
+                which = next(k for k in ("role", "user", "group") if k in p)
+                principal = self._principal(which, p[which])
+                arn = self._policy_arn(str(p["arn"]))
+                if principal is not None:
+                    name = arn.rsplit("/", 1)[-1]
+                    principal["AttachedManagedPolicies"].append(
+                        {"PolicyName": name, "PolicyArn": arn}
+                    )
+                    for policy in self.iam["Policies"]:
+                        if policy["Arn"] == arn:
+                            policy["AttachmentCount"] += 1
+            elif res.type == "membership":
+                user = self._principal("user", p["user"])
+                group = self._principal("group", p["group"])
+                if user is not None and group is not None:
+                    user["GroupList"].append(group["GroupName"])
+            elif res.type in (
+                "AWS::IAM::Policy",
+                "aws_iam_role_policy",
+                "aws_iam_user_policy",
+                "aws_iam_group_policy",
+            ):
+                name = str(p.get("PolicyName", p.get("name")) or res.address)
+                document = _document(p.get("PolicyDocument", p.get("policy")))
+                targets: list[tuple[str, Any]] = []
+                if res.type == "AWS::IAM::Policy":
+                    for kind, key in (("role", "Roles"), ("user", "Users"), ("group", "Groups")):
+                        targets += [(kind, v) for v in p.get(key) or []]
+                else:
+                    kind = res.type.split("_")[2]
+                    targets.append((kind, p.get(kind)))
+                for kind, value in targets:
+                    principal = self._principal(kind, value)
+                    if principal is None:
+                        continue
+                    key = {
+                        "role": "RolePolicyList",
+                        "user": "UserPolicyList",
+                        "group": "GroupPolicyList",
+                    }[kind]
+                    principal[key].append(
+                        {"PolicyName": name, "PolicyDocument": document, LOCATION: loc}
+                    )
+            elif res.type in (
+                "aws_iam_role_policy_attachment",
+                "aws_iam_user_policy_attachment",
+                "aws_iam_group_policy_attachment",
+            ):
+                owner = res.type.split("_")[2]
+                principal = self._principal(owner, p.get(owner))
+                arn = self._policy_arn(str(p.get("policy_arn")))
+                if principal is not None:
+                    principal["AttachedManagedPolicies"].append(
+                        {"PolicyName": arn.rsplit("/", 1)[-1], "PolicyArn": arn}
+                    )
+            elif res.type == "AWS::IAM::UserToGroupAddition":
+                group = self._principal("group", p.get("GroupName"))
+                for value in p.get("Users") or []:
+                    user = self._principal("user", value)
+                    if user is not None and group is not None:
+                        user["GroupList"].append(group["GroupName"])
+            elif res.type in ("aws_iam_user_group_membership",):
+                user = self._principal("user", p.get("user"))
+                for value in p.get("groups") or []:
+                    group = self._principal("group", value)
+                    if user is not None and group is not None:
+                        user["GroupList"].append(group["GroupName"])
+            elif res.type in ("aws_iam_group_membership",):
+                group = self._principal("group", p.get("group"))
+                for value in p.get("users") or []:
+                    user = self._principal("user", value)
+                    if user is not None and group is not None:
+                        user["GroupList"].append(group["GroupName"])
+
+
+def _replace(value: Any, table: dict[str, str]) -> Any:
+    """``value`` with every occurrence of the table's symbols replaced."""
+    if isinstance(value, str):
+        if "${" in value:
+            for old, new in table.items():
+                value = value.replace(old, new)
+        return value
+    if isinstance(value, list):
+        return [_replace(v, table) for v in value]
+    if isinstance(value, dict):
+        return {k: _replace(v, table) for k, v in value.items()}
+    return value
+
+
+# Terraform data sources that only say where the plan runs: the same as the pseudo-parameters.
+_DATA_SCOPE = re.compile(
+    r"\$\{(?:module\.[^.}]+\.)*data\.(aws_caller_identity|aws_region|aws_partition)\.[^.}]+\."
+    r"(account_id|name|id|region|partition)\}"
+)
+
+
+def _replace_data_sources(value: Any, account: str, region: str, partition: str) -> Any:
+    def one(match: re.Match[str]) -> str:
+        kind = match.group(1)
+        if kind == "aws_caller_identity":
+            return account if match.group(2) == "account_id" else match.group(0)
+        if kind == "aws_partition":
+            return partition
+        return region
+
+    if isinstance(value, str):
+        return _DATA_SCOPE.sub(one, value) if "${" in value else value
+    if isinstance(value, list):
+        return [_replace_data_sources(v, account, region, partition) for v in value]
+    if isinstance(value, dict):
+        return {k: _replace_data_sources(v, account, region, partition) for k, v in value.items()}
+    return value
+
+
+def _attachment(res: IacResource, kind: str, arn: Any) -> IacResource:
+    return IacResource(
+        res.address, "attach", {kind: symbol(res.address), "arn": arn}, res.path, res.line
+    )
+
+
+def _membership(res: IacResource, group: Any, user: str) -> IacResource:
+    return IacResource(
+        res.address, "membership", {"user": symbol(user), "group": group}, res.path, res.line
+    )
+
+
+def _document(value: Any) -> Any:
+    """A policy document as an object (Terraform gives JSON strings)."""
+    if isinstance(value, str) and not is_unknown(value):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value if value is not None else {"Version": "2012-10-17", "Statement": []}
+
+
+def to_snapshot(
+    files: Iterable[IacFile], account: str | None, region: str | None
+) -> tuple[dict[str, Any], list[str]]:
+    """One snapshot document from IaC files, and notes for stderr."""
+    mapper = Mapper(account, region)
+    kinds = set()
+    for iac in files:
+        kinds.add(iac.kind)
+        mapper.add(iac)
+    kind = next(iter(kinds)) if len(kinds) == 1 else "merged-iac"
+    return mapper.document(kind), mapper.notes
