@@ -471,7 +471,9 @@ def _deferred_id(rule: ConnectArnUsesResourceId, grant: Grant, index: GrantIndex
 
 
 def _fix_for(target: Database, head: str) -> str:
-    """The reference that yields the resource id, in the template's own language."""
+    """The reference that yields the resource id, in the template's own language (without
+    the ``@file`` label a run over several files adds)."""
+    head = head.split("@", 1)[0]
     terraform = head.startswith(("aws_", "module.", "data."))
     if isinstance(target, DBInstance):
         return f"{head}.resource_id" if terraform else f"!GetAtt {head}.DbiResourceId"

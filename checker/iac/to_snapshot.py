@@ -22,10 +22,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from pathlib import PurePath
 from typing import Any
 
 from checker.iac.model import IacFile, IacResource
-from checker.iac.symbols import is_unknown, only_symbol, symbol
+from checker.iac.symbols import SYMBOL, is_unknown, only_symbol, symbol
 from checker.knowledge.engines import parameter_group_family
 from checker.knowledge.regions import partition_of
 
@@ -46,6 +47,7 @@ class Mapper:
         self.region = region
         self.accounts: dict[str, dict[str, Any]] = {}
         self.notes: list[str] = []
+        self.policies: dict[str, dict[str, dict[str, Any]]] = {}  # account -> ARN -> policy
 
     # -- structure -------------------------------------------------------------------------
 
@@ -81,19 +83,26 @@ class Mapper:
         )
         return acc, reg, account, region, partition
 
-    def add(self, iac: IacFile) -> None:
+    def add(self, iac: IacFile, label: str | None = None) -> None:
+        """Map one file. With a ``label`` (several files in one run), every address becomes
+        ``<address>@<label>``, and the file's references with it: two templates may both
+        have a ``Db``, and neither may answer for the other's grants, lines or findings. The
+        label (the file's name without its suffix) has no ``:`` or ``/``, which would break the
+        ARNs it ends up in."""
         acc, reg, account, region, partition = self._scope(iac)
         pseudo = {
             symbol("AWS::Region"): region,
             symbol("AWS::AccountId"): account,
             symbol("AWS::Partition"): partition,
         }
+        renames = {r.address: f"{r.address}@{label}" for r in iac.resources} if label else {}
+        scope = _Scope(pseudo, account, region, partition, renames)
         for res in iac.resources:
-            res.properties = _replace(res.properties, pseudo)
-            res.properties = _replace_data_sources(res.properties, account, region, partition)
+            res.properties = scope.replace(res.properties)
+            res.address = renames.get(res.address, res.address)
         file = _File(iac, account, region, partition)
         rds = _Rds(file, reg)
-        iam = _Iam(file, acc["iam"])
+        iam = _Iam(file, acc["iam"], self.policies.setdefault(account, {}))
         for res in iac.resources:
             rds.add(res)
             iam.add(res)
@@ -132,6 +141,10 @@ class _File:
         self.partition = partition
         self.cfn = iac.kind == "cloudformation"
         self.by_address = {r.address: r for r in iac.resources}
+        self.by_name: dict[str, IacResource] = {}
+        for res in iac.resources:
+            for name in _names(res):
+                self.by_name.setdefault(name, res)
 
     def location(self, res: IacResource) -> dict[str, Any]:
         out: dict[str, Any] = {"path": res.path, "line": res.line}
@@ -152,10 +165,7 @@ class _File:
             if head in self.by_address:
                 return self.by_address[head]
             return None
-        for res in self.iac.resources:
-            if value in _names(res):
-                return res
-        return None
+        return self.by_name.get(value)
 
     def arn(self, service: str, kind: str, name: str) -> str:
         """An ARN for a template resource, named by its address (what findings show)."""
@@ -539,9 +549,10 @@ class _Rds:
 class _Iam:
     """Roles, users, groups and policies, in the shape of GetAccountAuthorizationDetails."""
 
-    def __init__(self, file: _File, iam: dict[str, Any]) -> None:
+    def __init__(self, file: _File, iam: dict[str, Any], by_arn: dict[str, dict[str, Any]]) -> None:
         self.file = file
         self.iam = iam
+        self.by_arn = by_arn  # the account's managed policies, by ARN
         self.roles: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.groups: dict[str, dict[str, Any]] = {}
@@ -641,6 +652,7 @@ class _Iam:
                 LOCATION: loc,
             }
             self.managed[res.address] = policy
+            self.by_arn[arn] = policy
             self.iam["Policies"].append(policy)
             for kind, key in (("role", "Roles"), ("user", "Users"), ("group", "Groups")):
                 for principal in p.get(key) or []:
@@ -679,9 +691,8 @@ class _Iam:
                     principal["AttachedManagedPolicies"].append(
                         {"PolicyName": name, "PolicyArn": arn}
                     )
-                    for policy in self.iam["Policies"]:
-                        if policy["Arn"] == arn:
-                            policy["AttachmentCount"] += 1
+                    if arn in self.by_arn:
+                        self.by_arn[arn]["AttachmentCount"] += 1
             elif res.type == "membership":
                 user = self._principal("user", p["user"])
                 group = self._principal("group", p["group"])
@@ -746,20 +757,6 @@ class _Iam:
                         user["GroupList"].append(group["GroupName"])
 
 
-def _replace(value: Any, table: dict[str, str]) -> Any:
-    """``value`` with every occurrence of the table's symbols replaced."""
-    if isinstance(value, str):
-        if "${" in value:
-            for old, new in table.items():
-                value = value.replace(old, new)
-        return value
-    if isinstance(value, list):
-        return [_replace(v, table) for v in value]
-    if isinstance(value, dict):
-        return {k: _replace(v, table) for k, v in value.items()}
-    return value
-
-
 # Terraform data sources that only say where the plan runs: the same as the pseudo-parameters.
 _DATA_SCOPE = re.compile(
     r"\$\{(?:module\.[^.}]+\.)*data\.(aws_caller_identity|aws_region|aws_partition)\.[^.}]+\."
@@ -767,22 +764,61 @@ _DATA_SCOPE = re.compile(
 )
 
 
-def _replace_data_sources(value: Any, account: str, region: str, partition: str) -> Any:
-    def one(match: re.Match[str]) -> str:
-        kind = match.group(1)
-        if kind == "aws_caller_identity":
-            return account if match.group(2) == "account_id" else match.group(0)
-        if kind == "aws_partition":
-            return partition
-        return region
+class _Scope:
+    """Replaces what only says where the stack runs (``${AWS::Region}``, Terraform's
+    ``data.aws_region``) by the account, Region and partition of the snapshot."""
 
-    if isinstance(value, str):
-        return _DATA_SCOPE.sub(one, value) if "${" in value else value
-    if isinstance(value, list):
-        return [_replace_data_sources(v, account, region, partition) for v in value]
-    if isinstance(value, dict):
-        return {k: _replace_data_sources(v, account, region, partition) for k, v in value.items()}
-    return value
+    def __init__(
+        self,
+        pseudo: dict[str, str],
+        account: str,
+        region: str,
+        partition: str,
+        renames: dict[str, str],
+    ) -> None:
+        self.pseudo = pseudo
+        self.data = {
+            "aws_caller_identity": account,
+            "aws_region": region,
+            "aws_partition": partition,
+        }
+        self.renames = renames
+
+    def _rename(self, match: re.Match[str]) -> str:
+        ref = match.group(1)
+        if ref in self.renames:
+            return symbol(self.renames[ref])
+        head, dot, tail = ref.partition(".")
+        while dot:  # the longest address that starts the reference (Terraform has dots)
+            if head in self.renames:
+                return symbol(f"{self.renames[head]}.{tail}")
+            more, dot, tail = tail.partition(".")
+            head = f"{head}.{more}"
+        return match.group(0)
+
+    def _one(self, match: re.Match[str]) -> str:
+        kind = match.group(1)
+        if kind == "aws_caller_identity" and match.group(2) != "account_id":
+            return match.group(0)
+        return self.data[kind]
+
+    def replace(self, value: Any) -> Any:
+        if isinstance(value, str):
+            if "${" not in value:
+                return value
+            for old, new in self.pseudo.items():
+                if old in value:
+                    value = value.replace(old, new)
+            if "${" in value:
+                value = _DATA_SCOPE.sub(self._one, value)
+            if self.renames and "${" in value:
+                value = SYMBOL.sub(self._rename, value)
+            return value
+        if isinstance(value, list):
+            return [self.replace(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.replace(v) for k, v in value.items()}
+        return value
 
 
 def _attachment(res: IacResource, kind: str, arn: Any) -> IacResource:
@@ -813,8 +849,18 @@ def to_snapshot(
     """One snapshot document from IaC files, and notes for stderr."""
     mapper = Mapper(account, region)
     kinds = set()
+    files = list(files)
+    labels: set[str] = set()
     for iac in files:
         kinds.add(iac.kind)
-        mapper.add(iac)
+        label = None
+        if len(files) > 1:
+            base = re.sub(r"[^A-Za-z0-9_.-]", "_", PurePath(iac.path).stem) or "file"
+            label, n = base, 1
+            while label in labels:
+                n += 1
+                label = f"{base}~{n}"
+            labels.add(label)
+        mapper.add(iac, label)
     kind = next(iter(kinds)) if len(kinds) == 1 else "merged-iac"
     return mapper.document(kind), mapper.notes
