@@ -22,11 +22,14 @@ from checker.rule import Finding, Location, Status
 
 def annotate(findings: Iterable[Finding], snapshot: Snapshot) -> None:
     where, unknown = _index(snapshot)
+    locations: dict[tuple[str, str], Location] = {}  # one Location per resource, shared
     for finding in findings:
         key = (finding.resource.account_id or "", finding.resource.id)
-        loc = where.get(key)
-        if loc is not None and finding.location is None:
-            finding.location = Location(str(loc.get("path")), loc.get("line"))
+        if finding.location is None:
+            location = locations.get(key)
+            if location is None and (loc := where.get(key)) is not None:
+                location = locations[key] = Location(str(loc.get("path")), loc.get("line"))
+            finding.location = location
         fields = unknown.get(key)
         if not fields or finding.status not in (Status.PASS, Status.FAIL):
             continue
