@@ -372,7 +372,7 @@ class ConnectArnUsesResourceId(_GrantRule):
 # attributes (aws_db_instance.id is the DBI resource id since AWS provider v5.0.0,
 # hashicorp/terraform-provider-aws#31232; aws_rds_cluster.id stays the cluster identifier).
 RESOURCE_ID_ATTRIBUTES = {
-    DBInstance: ("DbiResourceId", "resource_id", "id"),
+    DBInstance: ("DbiResourceId", "resource_id", "dbi_resource_id", "id"),
     DBCluster: ("DBClusterResourceId", "cluster_resource_id"),
 }
 TF_V5_ID = (
@@ -438,6 +438,14 @@ def _deferred_id(rule: ConnectArnUsesResourceId, grant: Grant, index: GrantIndex
         if target is not None:
             found.append((target, head, attribute))
     evidence = grant.evidence(references=references(grant.resource or ""))
+    if any(isinstance(t, DBProxy) and a == "arn" for t, _, a in found):
+        return rule.not_applicable(
+            where,
+            f"{label}: the connect ARN is built from a proxy's ARN (its prx- id is the ARN's last"
+            " part); the plan does not show how, so it is judged at deploy time",
+            evidence,
+            key=grant.subject,
+        )
     bad = [f for f in found if f[2] not in RESOURCE_ID_ATTRIBUTES.get(type(f[0]), ())]
     if bad:
         target, head, attribute = bad[0]
@@ -567,6 +575,14 @@ class ConnectArnResourceExists(_GrantRule):
                 where,
                 f"the {parsed.resource_kind}s of {parsed.account}/{parsed.region} were not"
                 " collected",
+                grant.evidence(),
+                key=grant.subject,
+            )
+        elif ctx.is_iac and _granted_database(parsed, index) is None:
+            yield self.not_applicable(
+                where,
+                f"'{parsed.resource_id}' is not a database of the template; a template holds"
+                " only its own databases, so whether it exists is known only in the account",
                 grant.evidence(),
                 key=grant.subject,
             )

@@ -4,10 +4,11 @@
 
 - every finding on a resource of the files gets its ``location`` (path and line, or path and
   Terraform address);
-- a pass or a failure that judged a field the template leaves to deploy time (its evidence
-  names a field listed in the item's ``rdsiam:unknown``) becomes ``not_applicable`` with the
-  reason and the symbol: a value unknown before deploy never gives a false ``fail`` (nor a
-  ``pass`` it did not earn).
+- a pass, failure or error that judged a field the template leaves to deploy time (its
+  evidence names a field listed in the item's ``rdsiam:unknown``, or its message quotes that
+  field's symbol) becomes ``not_applicable`` with the reason and the symbol: a value unknown
+  before deploy never gives a false ``fail`` (nor a ``pass`` it did not earn, nor an
+  ``error`` about data a template cannot have).
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ def annotate(findings: Iterable[Finding], snapshot: Snapshot) -> None:
                 location = locations[key] = Location(str(loc.get("path")), loc.get("line"))
             finding.location = location
         fields = unknown.get(key)
-        if not fields or finding.status not in (Status.PASS, Status.FAIL):
+        if not fields or finding.status is Status.NOT_APPLICABLE:
             continue
-        judged = [f for f in fields if f in finding.evidence]
+        # judged: the evidence names the field, or the message quotes its symbol (an error
+        # such as "engine '${Engine}' is not in rdsiam's tables")
+        judged = [f for f in fields if f in finding.evidence or str(fields[f]) in finding.message]
         if judged:
             what = ", ".join(f"{f} ({fields[f]})" for f in judged)
             finding.status = Status.NOT_APPLICABLE

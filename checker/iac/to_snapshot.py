@@ -218,6 +218,37 @@ def _bool(value: Any) -> bool | str | None:
     return str(value)
 
 
+def _auth_unknown(auth: Any, keys: tuple[str, ...]) -> bool:
+    """A proxy's Auth list whose scheme or IAM setting is only known at deploy time (a secret's
+    ARN from a reference does not matter to the rules)."""
+    if isinstance(auth, str):
+        return is_unknown(auth)
+    if not isinstance(auth, list):
+        return False
+    return any(
+        not isinstance(entry, dict) or any(is_unknown(entry.get(k)) for k in keys) for entry in auth
+    )
+
+
+def _set_list(item: _Item, key: str, value: Any) -> None:
+    """A list field (log exports): unknown when the value or an element is a symbol."""
+    if value is None:
+        return
+    if not isinstance(value, list) or is_unknown(value):
+        item.unknown[key] = value if isinstance(value, str) else str(value)
+        return
+    item.data[key] = value
+
+
+def _set_domain(item: _Item, domain: Any) -> None:
+    if not domain:
+        return
+    if is_unknown(domain):
+        item.unknown["DomainMemberships"] = str(domain)
+        return
+    item.data["DomainMemberships"] = [{"Domain": domain, "Status": "joined"}]
+
+
 class _Item:
     """An API item being built, with its unknown fields."""
 
@@ -242,7 +273,8 @@ class _Item:
             value = int(value)
         if kind == "str" and is_unknown(value) and key not in _SYMBOLS_KEPT:
             self.unknown[key] = value
-            return
+            if key not in _REQUIRED:
+                return
         self.data[key] = value
 
     def done(self) -> dict[str, Any]:
@@ -253,6 +285,18 @@ class _Item:
 
 # Fields whose symbol is kept as the value: identities that grants and targets name.
 _SYMBOLS_KEPT = frozenset({"DbiResourceId", "DbClusterResourceId", "DBProxyArn"})
+# Required fields of the model: an unknown value stays as its symbol (and is listed as unknown).
+_REQUIRED = frozenset({"Engine"})
+
+
+_GROUP_TYPES = frozenset(
+    {
+        "AWS::RDS::DBParameterGroup",
+        "AWS::RDS::DBClusterParameterGroup",
+        "aws_db_parameter_group",
+        "aws_rds_cluster_parameter_group",
+    }
+)
 
 
 class _Rds:
@@ -283,6 +327,21 @@ class _Rds:
         if handler is not None:
             handler(res)
 
+    _unknown_group: str | None = None
+
+    def _group(self, value: Any, owner: IacResource) -> Any:
+        """A parameter group name: a group of the file (its address), a literal name, or None
+        when the value is only known at deploy time (Terraform marks the default group a
+        provider computes as unknown: the caller then uses the family's default group)."""
+        target = self.file.target(value)
+        if target is not None and target.type in _GROUP_TYPES:
+            return target.address
+        if is_unknown(value):
+            if target is not owner:  # a group named at deploy time: unknown, no default
+                self._unknown_group = str(value)
+            return None
+        return value
+
     def _name_of(self, value: Any) -> Any:
         """A reference to another resource of the file becomes that resource's address."""
         target = self.file.target(value)
@@ -310,16 +369,13 @@ class _Rds:
         item.set("DbiResourceId", symbol(f"{res.address}.DbiResourceId"))
         item.set("DBInstanceArn", self.file.arn("rds", "db:", res.address))
         item.set("ReadReplicaSourceDBInstanceIdentifier", p.get("SourceDBInstanceIdentifier"))
-        group = p.get("DBParameterGroupName")
+        group = self._group(p.get("DBParameterGroupName"), res)
         if group is not None:
             item.data["DBParameterGroups"] = [
-                {"DBParameterGroupName": self._name_of(group), "ParameterApplyStatus": "in-sync"}
+                {"DBParameterGroupName": group, "ParameterApplyStatus": "in-sync"}
             ]
-        exports = p.get("EnableCloudwatchLogsExports")
-        if isinstance(exports, list):
-            item.data["EnabledCloudwatchLogsExports"] = exports
-        if p.get("Domain"):
-            item.data["DomainMemberships"] = [{"Domain": p["Domain"], "Status": "joined"}]
+        _set_list(item, "EnabledCloudwatchLogsExports", p.get("EnableCloudwatchLogsExports"))
+        _set_domain(item, p.get("Domain"))
         self._instance(item)
 
     def _cfn_cluster(self, res: IacResource) -> None:
@@ -336,14 +392,11 @@ class _Rds:
         item.set("MasterUsername", p.get("MasterUsername"))
         item.set("DbClusterResourceId", symbol(f"{res.address}.DBClusterResourceId"))
         item.set("DBClusterArn", self.file.arn("rds", "cluster:", res.address))
-        group = p.get("DBClusterParameterGroupName")
+        group = self._group(p.get("DBClusterParameterGroupName"), res)
         if group is not None:
-            item.set("DBClusterParameterGroup", self._name_of(group))
-        exports = p.get("EnableCloudwatchLogsExports")
-        if isinstance(exports, list):
-            item.data["EnabledCloudwatchLogsExports"] = exports
-        if p.get("Domain"):
-            item.data["DomainMemberships"] = [{"Domain": p["Domain"], "Status": "joined"}]
+            item.set("DBClusterParameterGroup", group)
+        _set_list(item, "EnabledCloudwatchLogsExports", p.get("EnableCloudwatchLogsExports"))
+        _set_domain(item, p.get("Domain"))
         self._cluster(item)
 
     def _cfn_proxy(self, res: IacResource) -> None:
@@ -355,7 +408,9 @@ class _Rds:
         item.set("DefaultAuthScheme", p.get("DefaultAuthScheme"))
         item.set("DBProxyArn", symbol(f"{res.address}.DBProxyArn"))
         auth = p.get("Auth")
-        if isinstance(auth, list):
+        if _auth_unknown(auth, ("AuthScheme", "IAMAuth")):
+            item.unknown["Auth"] = "${" + res.address + ".Auth}"
+        elif isinstance(auth, list):
             item.data["Auth"] = [
                 {k: v for k, v in a.items() if k in ("AuthScheme", "IAMAuth", "SecretArn")}
                 for a in auth
@@ -413,16 +468,13 @@ class _Rds:
         item.set("DbiResourceId", rid or symbol(f"{res.address}.resource_id"))
         item.set("DBInstanceArn", p.get("arn") if not is_unknown(p.get("arn")) else None)
         item.set("ReadReplicaSourceDBInstanceIdentifier", p.get("replicate_source_db") or None)
-        group = p.get("parameter_group_name") or p.get("db_parameter_group_name")
+        group = self._group(p.get("parameter_group_name") or p.get("db_parameter_group_name"), res)
         if group:
             item.data["DBParameterGroups"] = [
-                {"DBParameterGroupName": self._name_of(group), "ParameterApplyStatus": "in-sync"}
+                {"DBParameterGroupName": group, "ParameterApplyStatus": "in-sync"}
             ]
-        exports = p.get("enabled_cloudwatch_logs_exports")
-        if isinstance(exports, list):
-            item.data["EnabledCloudwatchLogsExports"] = exports
-        if p.get("domain"):
-            item.data["DomainMemberships"] = [{"Domain": p["domain"], "Status": "joined"}]
+        _set_list(item, "EnabledCloudwatchLogsExports", p.get("enabled_cloudwatch_logs_exports"))
+        _set_domain(item, p.get("domain"))
         self._instance(item)
 
     def _tf_cluster(self, res: IacResource) -> None:
@@ -441,12 +493,10 @@ class _Rds:
         item.set("MasterUsername", p.get("master_username"))
         rid = p.get("cluster_resource_id")
         item.set("DbClusterResourceId", rid or symbol(f"{res.address}.cluster_resource_id"))
-        group = p.get("db_cluster_parameter_group_name")
+        group = self._group(p.get("db_cluster_parameter_group_name"), res)
         if group:
-            item.set("DBClusterParameterGroup", self._name_of(group))
-        exports = p.get("enabled_cloudwatch_logs_exports")
-        if isinstance(exports, list):
-            item.data["EnabledCloudwatchLogsExports"] = exports
+            item.set("DBClusterParameterGroup", group)
+        _set_list(item, "EnabledCloudwatchLogsExports", p.get("enabled_cloudwatch_logs_exports"))
         self._cluster(item)
 
     def _tf_proxy(self, res: IacResource) -> None:
@@ -459,7 +509,9 @@ class _Rds:
         arn = p.get("arn")
         item.set("DBProxyArn", arn if arn else symbol(f"{res.address}.arn"))
         auth = p.get("auth")
-        if isinstance(auth, list):
+        if _auth_unknown(auth, ("auth_scheme", "iam_auth")):
+            item.unknown["Auth"] = "${" + res.address + ".auth}"
+        elif isinstance(auth, list):
             item.data["Auth"] = [
                 {
                     "AuthScheme": a.get("auth_scheme"),
@@ -512,8 +564,15 @@ class _Rds:
     # shared --------------------------------------------------------------------------------
 
     def _instance(self, item: _Item) -> None:
+        unknown_group, self._unknown_group = self._unknown_group, None
+        if unknown_group:
+            item.unknown["DBParameterGroups"] = unknown_group
         data = item.done()
-        if "DBParameterGroups" not in data and not data.get("DBClusterIdentifier"):
+        if (
+            "DBParameterGroups" not in data
+            and not data.get("DBClusterIdentifier")
+            and not unknown_group
+        ):
             family = _family(data)
             if family:  # no group named: AWS uses the family's default group
                 data["DBParameterGroups"] = [
@@ -527,8 +586,11 @@ class _Rds:
         self.region["DBInstances"].append(data)
 
     def _cluster(self, item: _Item) -> None:
+        unknown_group, self._unknown_group = self._unknown_group, None
+        if unknown_group:
+            item.unknown["DBClusterParameterGroup"] = unknown_group
         data = item.done()
-        if "DBClusterParameterGroup" not in data:
+        if "DBClusterParameterGroup" not in data and not unknown_group:
             family = _family(data)
             if family:
                 data["DBClusterParameterGroup"] = f"default.{family}"
