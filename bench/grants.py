@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from measure import measure  # bench/measure.py: bench/ is on sys.path when run
 
 ACCOUNT = "123456789012"
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2")
@@ -111,26 +111,6 @@ def generate(roles: int, statements: int, databases: int, seed: int = 0) -> dict
         ],
         "errors": [],
     }
-
-
-MEASURE = """
-import resource, subprocess, sys, time
-t = time.perf_counter()
-p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
-      p.returncode, "Traceback" in p.stderr.decode())
-"""
-
-
-def measure(*args: str) -> tuple[float, int, int, bool]:
-    out = subprocess.run(
-        [sys.executable, "-c", MEASURE, sys.executable, "-m", "checker", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return float(out[0]), int(out[1]), int(out[2]), out[3] == "True"
 
 
 def run(label: str, roles: int, statements: int, databases: int, tmp: Path) -> float:

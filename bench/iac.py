@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from measure import measure  # bench/measure.py: bench/ is on sys.path when run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -135,26 +135,6 @@ def template(seed: int) -> str:
         "${Cluster.DBClusterResourceId}/reporting'",
     ]
     return "\n".join(out) + "\n"
-
-
-MEASURE = """
-import resource, subprocess, sys, time
-t = time.perf_counter()
-p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
-      p.returncode, "Traceback" in p.stderr.decode())
-"""
-
-
-def measure(*args: str) -> tuple[float, int, int, bool]:
-    out = subprocess.run(
-        [sys.executable, "-c", MEASURE, sys.executable, "-m", "checker", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return float(out[0]), int(out[1]), int(out[2]), out[3] == "True"
 
 
 def main() -> None:

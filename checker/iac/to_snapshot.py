@@ -635,17 +635,7 @@ class _Iam:
                 "AttachedManagedPolicies": [],
                 LOCATION: loc,
             }
-            for policy in p.get("Policies") or p.get("inline_policy") or []:
-                if isinstance(policy, dict):
-                    role["RolePolicyList"].append(
-                        {
-                            "PolicyName": str(policy.get("PolicyName", policy.get("name"))),
-                            "PolicyDocument": _document(
-                                policy.get("PolicyDocument", policy.get("policy"))
-                            ),
-                            LOCATION: loc,
-                        }
-                    )
+            role["RolePolicyList"] = _inline(p.get("Policies") or p.get("inline_policy"), loc)
             boundary = p.get("PermissionsBoundary", p.get("permissions_boundary"))
             if isinstance(boundary, str) and boundary:
                 role["PermissionsBoundary"] = {
@@ -660,15 +650,7 @@ class _Iam:
             user = {
                 "UserName": res.address,
                 "Arn": self.file.arn("iam", "user/", res.address),
-                "UserPolicyList": [
-                    {
-                        "PolicyName": str(policy.get("PolicyName")),
-                        "PolicyDocument": _document(policy.get("PolicyDocument")),
-                        LOCATION: loc,
-                    }
-                    for policy in p.get("Policies") or []
-                    if isinstance(policy, dict)
-                ],
+                "UserPolicyList": _inline(p.get("Policies"), loc),
                 "AttachedManagedPolicies": [],
                 "GroupList": [],
                 LOCATION: loc,
@@ -683,15 +665,7 @@ class _Iam:
             group = {
                 "GroupName": res.address,
                 "Arn": self.file.arn("iam", "group/", res.address),
-                "GroupPolicyList": [
-                    {
-                        "PolicyName": str(policy.get("PolicyName")),
-                        "PolicyDocument": _document(policy.get("PolicyDocument")),
-                        LOCATION: loc,
-                    }
-                    for policy in p.get("Policies") or []
-                    if isinstance(policy, dict)
-                ],
+                "GroupPolicyList": _inline(p.get("Policies"), loc),
                 "AttachedManagedPolicies": [],
                 LOCATION: loc,
             }
@@ -881,6 +855,20 @@ class _Scope:
         if isinstance(value, dict):
             return {k: self.replace(v) for k, v in value.items()}
         return value
+
+
+def _inline(policies: Any, loc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Inline policies of a principal (CloudFormation ``Policies``, Terraform
+    ``inline_policy``) as GetAccountAuthorizationDetails lists them."""
+    return [
+        {
+            "PolicyName": str(policy.get("PolicyName", policy.get("name"))),
+            "PolicyDocument": _document(policy.get("PolicyDocument", policy.get("policy"))),
+            LOCATION: loc,
+        }
+        for policy in policies or []
+        if isinstance(policy, dict)
+    ]
 
 
 def _attachment(res: IacResource, kind: str, arn: Any) -> IacResource:

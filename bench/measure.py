@@ -1,0 +1,29 @@
+"""Shared by the benchmark scripts: run ``python -m checker ...`` in a fresh process and report
+its wall time, peak memory, exit code and whether it crashed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MEASURE = """
+import resource, subprocess, sys, time
+t = time.perf_counter()
+p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+      p.returncode, "Traceback" in p.stderr.decode())
+"""
+
+
+def measure(*args: str) -> tuple[float, int, int, bool]:
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, sys.executable, "-m", "checker", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return float(out[0]), int(out[1]), int(out[2]), out[3] == "True"
