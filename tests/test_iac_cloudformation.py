@@ -288,10 +288,13 @@ def test_deep_nesting_is_refused_without_crashing() -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == [
-        "deep.yaml: line 5: nested deeper than 500 levels",
-        "deep.yaml: line 6: nested deeper than 500 levels",
-    ]
+    # Refused either by rdsiam's own limit or, with newer PyYAML builds, by libyaml's: one
+    # InputError line each, naming the line, and no crash.
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 2, lines
+    for line, number in zip(lines, (5, 6), strict=True):
+        assert line.startswith(f"deep.yaml: line {number}"), line
+        assert "nest" in line, line
 
 
 def test_nesting_is_bounded() -> None:
