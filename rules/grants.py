@@ -123,11 +123,16 @@ class _GrantRule(Rule):
     """
 
     passes_as = ""  # "<n> connect grants (S0, S1) <passes_as>"
+    resource_type = POLICY_TYPES
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         return _rolled_up(self, self.judge(snap, ctx))
 
     def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        """Every grant's finding; by default ``_judge`` on each parsed connect ARN."""
+        return _each_connect_arn(self, ctx, self._judge)
+
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         raise NotImplementedError
 
 
@@ -201,7 +206,6 @@ class ConnectArnWellFormed(_GrantRule):
     passes_as = "are well-formed connect resources"
     name = "connect-arn-well-formed"
     severity = Severity.HIGH
-    resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = SAR_DOC
 
@@ -310,7 +314,6 @@ class ConnectArnUsesResourceId(_GrantRule):
     passes_as = "name their databases by resource id"
     name = "connect-arn-uses-resource-id"
     severity = Severity.HIGH
-    resource_type = POLICY_TYPES
     reads = IAM_READS
     source_url = POLICY_DOC
 
@@ -527,12 +530,8 @@ class ConnectArnResourceExists(_GrantRule):
     passes_as = "name databases that exist"
     name = "connect-arn-resource-exists"
     severity = Severity.MEDIUM
-    resource_type = POLICY_TYPES
     reads = IAM_READS
     source_url = POLICY_DOC
-
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-        return _each_connect_arn(self, ctx, self._judge)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
@@ -634,7 +633,6 @@ class ConnectGrantBounded(_GrantRule):
     passes_as = "are bounded to named databases and users"
     name = "connect-grant-bounded"
     severity = Severity.HIGH
-    resource_type = POLICY_TYPES
     reads = IAM_READS
     source_url = POLICY_DOC
 
@@ -709,12 +707,8 @@ class ConnectTargetIamEnabled(_GrantRule):
     passes_as = "reach databases with IAM authentication enabled"
     name = "connect-target-iam-enabled"
     severity = Severity.LOW
-    resource_type = POLICY_TYPES
     reads = IAM_READS
     source_url = POLICY_DOC
-
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-        return _each_connect_arn(self, ctx, self._judge)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
@@ -779,12 +773,8 @@ class ConnectArnScopeConsistent(_GrantRule):
     passes_as = "match their partition, Region and account"
     name = "connect-arn-scope-consistent"
     severity = Severity.MEDIUM
-    resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = POLICY_DOC
-
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-        return _each_connect_arn(self, ctx, self._judge)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         where = grant.finding_resource()
@@ -876,7 +866,6 @@ class ConnectConditionsSupported(_GrantRule):
     passes_as = "use no condition key that IAM database authentication ignores"
     name = "connect-conditions-supported"
     severity = Severity.MEDIUM
-    resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = (
         "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html"
@@ -941,7 +930,6 @@ class ConnectNotThroughNegation(_GrantRule):
     passes_as = "name their action and resource"
     name = "connect-not-through-negation"
     severity = Severity.HIGH
-    resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html"
 
@@ -1004,7 +992,6 @@ class ConnectGrantedToRoles(_GrantRule):
     passes_as = "are granted to roles only"
     name = "connect-granted-to-roles"
     severity = Severity.LOW
-    resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html"
 
@@ -1068,7 +1055,6 @@ class ConnectRoleTrustRestricted(_GrantRule):
     passes_as = "belong to roles that trust named principals only"
     name = "connect-role-trust-restricted"
     severity = Severity.HIGH
-    resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = (
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html"
@@ -1205,7 +1191,6 @@ class ConnectActionValid(_GrantRule):
     passes_as = "name a valid connect action"
     name = "connect-action-valid"
     severity = Severity.HIGH
-    resource_type = POLICY_TYPES
     reads = ("iam",)
     source_url = POLICY_DOC
 
@@ -1267,12 +1252,8 @@ class ConnectUsesClusterResourceId(_GrantRule):
     passes_as = "use the cluster's resource id for Aurora"
     name = "connect-uses-cluster-resource-id"
     severity = Severity.MEDIUM
-    resource_type = POLICY_TYPES
     reads = IAM_READS
     source_url = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html"
-
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-        return _each_connect_arn(self, ctx, self._judge)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
