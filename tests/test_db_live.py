@@ -102,18 +102,12 @@ def _statuses(report: dict[str, Any]) -> dict[tuple[str, str], str]:
     return {(f["rule_id"], f["resource"]["id"]): f["status"] for f in report["findings"]}
 
 
-def _pg_args(server: PostgresServer, *extra: str) -> list[str]:
+def _args(server: PostgresServer | MariaDBServer, *extra: str) -> list[str]:
+    """Connection options for a test server: verified TLS to localhost, password from env."""
+    engine = "postgres" if isinstance(server, PostgresServer) else "mysql"
     return [
         "--host", "localhost", "--port", str(server.port), "--user", server.user,
-        "--engine", "postgres", "--password-env", PASSWORD_VAR,
-        "--ca-bundle", str(server.ca_file), *extra,
-    ]  # fmt: skip
-
-
-def _my_args(server: MariaDBServer, *extra: str) -> list[str]:
-    return [
-        "--host", "localhost", "--port", str(server.port), "--user", server.user,
-        "--engine", "mysql", "--password-env", PASSWORD_VAR,
+        "--engine", engine, "--password-env", PASSWORD_VAR,
         "--ca-bundle", str(server.ca_file), *extra,
     ]  # fmt: skip
 
@@ -133,7 +127,7 @@ def test_postgres_users_read_over_verified_tls_and_checked(
     )
     out = tmp_path / "users.json"
     proc = run_cli(
-        "db-users", *_pg_args(postgres_server, "--resource-id", RID, "-o", str(out)),
+        "db-users", *_args(postgres_server, "--resource-id", RID, "-o", str(out)),
         env={PASSWORD_VAR: postgres_server.password},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -196,7 +190,7 @@ def test_mariadb_accounts_read_and_checked(mariadb_server: MariaDBServer, tmp_pa
     mariadb_server.sql(f"CREATE USER '{pw_user}'@'%' IDENTIFIED BY 'y'")
     out = tmp_path / "users.json"
     proc = run_cli(
-        "db-users", *_my_args(mariadb_server, "--resource-id", MYSQL_RID, "-o", str(out)),
+        "db-users", *_args(mariadb_server, "--resource-id", MYSQL_RID, "-o", str(out)),
         env={PASSWORD_VAR: mariadb_server.password},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -247,7 +241,7 @@ def test_mysql_catalog_query_through_mysql_batch(
 
 def test_db_users_refuses_an_unverified_server(postgres_server: PostgresServer) -> None:
     # verify-full against the system store: the test CA is not in it
-    args = _pg_args(postgres_server)
+    args = _args(postgres_server)
     args = [*args[: args.index("--ca-bundle")], "--resource-id", RID]
     proc = run_cli("db-users", *args, env={PASSWORD_VAR: postgres_server.password})
     assert proc.returncode == 2
@@ -257,7 +251,7 @@ def test_db_users_refuses_an_unverified_server(postgres_server: PostgresServer) 
 
 def test_db_users_wrong_password_is_one_line(mariadb_server: MariaDBServer) -> None:
     proc = run_cli(
-        "db-users", *_my_args(mariadb_server, "--resource-id", MYSQL_RID),
+        "db-users", *_args(mariadb_server, "--resource-id", MYSQL_RID),
         env={PASSWORD_VAR: "wrong-password-xyz"},
     )  # fmt: skip
     assert proc.returncode == 2
@@ -265,12 +259,17 @@ def test_db_users_wrong_password_is_one_line(mariadb_server: MariaDBServer) -> N
     assert "wrong-password-xyz" not in proc.stderr
 
 
-def test_catalog_session_is_read_only(postgres_server: PostgresServer) -> None:
-    """The session db-users opens refuses writes (it is set read-only before the query)."""
-    import psycopg
+def test_catalog_session_is_read_only(
+    postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """db-users' own PostgreSQL session refuses writes: with a write put in place of the
+    catalog query, read_users fails and nothing is written (if the session were not set
+    read-only first, the role would be created)."""
+    from checker.db import catalog
+    from checker.db.connect import ConnectError, Target, read_users
 
-    from checker.db.connect import Target, _pg_connect
-
+    role = _name("written")
+    monkeypatch.setattr(catalog, "POSTGRES_SQL", f"CREATE ROLE {role}")
     target = Target(
         host="localhost",
         port=postgres_server.port,
@@ -278,10 +277,31 @@ def test_catalog_session_is_read_only(postgres_server: PostgresServer) -> None:
         engine="postgres",
         ca_bundle=str(postgres_server.ca_file),
     )
-    with _pg_connect(target, postgres_server.password) as conn:
-        conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
-            conn.execute(f"CREATE ROLE {_name('nope')}")
+    with pytest.raises(ConnectError) as failed:
+        read_users(target, postgres_server.password)
+    assert failed.value.step == "query" and "read-only" in failed.value.message
+    assert postgres_server.sql("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]) == []
+
+
+def test_mysql_catalog_session_is_read_only(
+    mariadb_server: MariaDBServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from checker.db import catalog
+    from checker.db.connect import ConnectError, Target, read_users
+
+    user = _name("written")
+    monkeypatch.setattr(catalog, "MYSQL_SQL", f"CREATE USER '{user}'@'%' IDENTIFIED BY 'x'")
+    target = Target(
+        host="localhost",
+        port=mariadb_server.port,
+        user=mariadb_server.user,
+        engine="mysql",
+        ca_bundle=str(mariadb_server.ca_file),
+    )
+    with pytest.raises(ConnectError) as failed:
+        read_users(target, mariadb_server.password)
+    assert failed.value.step == "query" and "READ ONLY" in failed.value.message
+    assert mariadb_server.sql("SELECT 1 FROM mysql.user WHERE User = %s", [user]) == []
 
 
 # -- doctor -----------------------------------------------------------------------------------
@@ -294,7 +314,7 @@ def _doctor(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[st
 
 
 def test_doctor_all_steps_pass_with_a_password(postgres_server: PostgresServer) -> None:
-    code, out = _doctor(*_pg_args(postgres_server), env={PASSWORD_VAR: postgres_server.password})
+    code, out = _doctor(*_args(postgres_server), env={PASSWORD_VAR: postgres_server.password})
     assert code == 0 and out["ok"] is True
     steps = {s["step"]: s for s in out["steps"]}
     assert [s["step"] for s in out["steps"]] == ["dns", "tcp", "tls", "login"]
@@ -303,14 +323,14 @@ def test_doctor_all_steps_pass_with_a_password(postgres_server: PostgresServer) 
 
 
 def test_doctor_mysql_tls_is_verified(mariadb_server: MariaDBServer) -> None:
-    code, out = _doctor(*_my_args(mariadb_server), env={PASSWORD_VAR: mariadb_server.password})
+    code, out = _doctor(*_args(mariadb_server), env={PASSWORD_VAR: mariadb_server.password})
     assert code == 0, out
     tls = next(s for s in out["steps"] if s["step"] == "tls")
     assert tls["status"] == "ok" and "TLSv1." in tls["detail"]
 
 
 def test_doctor_stops_at_an_untrusted_certificate(postgres_server: PostgresServer) -> None:
-    args = _pg_args(postgres_server)
+    args = _args(postgres_server)
     args = args[: args.index("--ca-bundle")]
     code, out = _doctor(*args, env={PASSWORD_VAR: postgres_server.password})
     assert code == 1
@@ -320,7 +340,7 @@ def test_doctor_stops_at_an_untrusted_certificate(postgres_server: PostgresServe
 
 
 def test_doctor_diagnoses_a_wrong_password(postgres_server: PostgresServer) -> None:
-    code, out = _doctor(*_pg_args(postgres_server), env={PASSWORD_VAR: "not-the-password"})
+    code, out = _doctor(*_args(postgres_server), env={PASSWORD_VAR: "not-the-password"})
     assert code == 1
     last = out["steps"][-1]
     assert last["step"] == "login" and "password authentication failed" in last["detail"]
@@ -333,7 +353,7 @@ def test_doctor_diagnoses_iam_plugin_not_loaded(mariadb_server: MariaDBServer) -
     user = _name("iam")
     mariadb_server.sql(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'x'")
     mariadb_server.fake_iam_plugin(user, "%")
-    args = _my_args(mariadb_server)
+    args = _args(mariadb_server)
     args[args.index("--user") + 1] = user
     code, out = _doctor(*args, env={PASSWORD_VAR: "x"})
     assert code == 1
@@ -350,7 +370,7 @@ def test_doctor_with_iam_token(postgres_server: PostgresServer, moto_url: str) -
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_ENDPOINT_URL": moto_url,
     }
-    base = _pg_args(postgres_server)
+    base = _args(postgres_server)
     iam = [a for a in base if a not in ("--password-env", PASSWORD_VAR)]
     iam += ["--iam", "--region", REGION]
     proc = run_cli("doctor", *iam, "--token-limit", "255", env=env)

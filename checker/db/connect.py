@@ -2,8 +2,8 @@
 psycopg 3, MySQL and MariaDB through PyMySQL, both optional (``pip install 'rdsiam[db]'``).
 
 Every session is read-only (``SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY`` /
-``START TRANSACTION READ ONLY``) and runs only the catalog query. IAM tokens are signed locally
-by botocore (``generate_db_auth_token``: no AWS call) and never written anywhere.
+``SET SESSION TRANSACTION READ ONLY``) and runs only the catalog query. IAM tokens are signed
+locally by botocore (``generate_db_auth_token``: no AWS call) and never written anywhere.
 """
 
 from __future__ import annotations
@@ -181,6 +181,9 @@ def _mysql(target: Target, password: str) -> list[dict[str, Any]]:
     conn = _mysql_connect(target, password)
     try:
         with conn.cursor() as cursor:
+            # The session, not only a transaction: a DDL statement would end a READ ONLY
+            # transaction with an implicit commit and run anyway.
+            cursor.execute("SET SESSION TRANSACTION READ ONLY")
             cursor.execute("START TRANSACTION READ ONLY")
             cursor.execute(catalog.MYSQL_SQL)
             rows = list(cursor.fetchall())
