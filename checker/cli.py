@@ -520,13 +520,14 @@ def _target(args: argparse.Namespace, sign: bool = True) -> tuple[Target, str]:
     """The connection target and the password (or IAM token, unless ``sign`` is False) from
     the options."""
     from checker.db.connect import Target, guess_engine, iam_token, password_from_env
+    from checker.db.users import default_port
 
     if not args.host or not args.user:
         raise UsageError("--host and --user are required")
     engine = args.engine or (guess_engine(args.port) if args.port else None)
     if engine is None:
         raise UsageError("--engine is required (postgres or mysql) when --port does not tell")
-    port = args.port or (5432 if engine == "postgres" else 3306)
+    port = args.port or default_port(engine)
     if args.iam == bool(args.password_env):
         raise UsageError("choose one way to log in: --iam or --password-env VAR")
     if args.ca_bundle and not os.path.isfile(args.ca_bundle):

@@ -24,6 +24,7 @@ from checker.model.snapshot import (
 )
 
 if TYPE_CHECKING:
+    from checker.db.users import UsersOf
     from checker.iam.grants import GrantIndex
 
 IAC_SOURCES = frozenset({"cloudformation", "terraform-plan", "merged-iac"})
@@ -114,6 +115,13 @@ class Context:
     @cached_property
     def _clusters(self) -> dict[tuple[str, str, str], DBCluster]:
         return {(c.scope.account_id, c.scope.region, c.id): c for c in self.snapshot.db_clusters()}
+
+    @cached_property
+    def database_users(self) -> list[UsersOf]:
+        """Every ``databases`` section, tied to its database (read once for the 5xx rules)."""
+        from checker.db.users import database_users
+
+        return list(database_users(self.snapshot))
 
     @cached_property
     def grants(self) -> GrantIndex:

@@ -9,7 +9,7 @@ never a pass.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from checker.context import Context
 from checker.db.users import (
@@ -19,8 +19,7 @@ from checker.db.users import (
     IAM_ROLE,
     REPLICATION_ROLE,
     UsersOf,
-    database_users,
-    is_mysql_family,
+    has_users,
     is_postgres,
     memberships,
 )
@@ -40,10 +39,6 @@ READS = ("databases", "DBInstances", "DBClusters")
 SUPERUSER_ROLE = "rds_superuser"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 HOW_TO_COLLECT = "run 'rdsiam db-users' or 'rdsiam collect --db-user'"
-
-
-def _any_engine(engine: str) -> bool:
-    return is_postgres(engine) or is_mysql_family(engine)
 
 
 def _builtin(name: str) -> bool:
@@ -82,14 +77,16 @@ class _DatabaseUsersRule(Rule):
 
     # Rules about granted users need a database's users only when a grant names one of them.
     about_grants = False
+    resource_type = DB_USER_TYPE
+    reads: ClassVar[tuple[str, ...]] = READS
 
     def wants(self, engine: str) -> bool:
         """The engines the rule judges (all that have IAM DB auth, unless overridden)."""
-        return _any_engine(engine)
+        return has_users(engine)
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         yield from _coverage(self, snap, ctx)
-        for users in database_users(snap):
+        for users in ctx.database_users:
             if self.wants(users.engine):
                 yield from self.judge(users, ctx)
 
@@ -97,18 +94,25 @@ class _DatabaseUsersRule(Rule):
         raise NotImplementedError
 
 
+class _PostgresUsersRule(_DatabaseUsersRule):
+    """A rule about PostgreSQL roles (``rds_iam``, ``rds_ad``, replication)."""
+
+    def wants(self, engine: str) -> bool:
+        return is_postgres(engine)
+
+
 def _coverage(rule: _DatabaseUsersRule, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
     """Errors for IAM-enabled databases whose users were not collected."""
     inspected: set[tuple[str, str]] = set()
-    for users in database_users(snap):
+    for users in ctx.database_users:
         inspected.add((users.account_id, users.section.resource_id))
         inspected.add((users.account_id, users.resource_id))
     named = _named_databases(ctx) if rule.about_grants else set()
+    candidates: list[DBInstance | DBCluster] = [
+        *(i for i in rds_instances(snap) if not i.cluster_id),
+        *rds_clusters(snap),
+    ]
     for account in snap.accounts:
-        candidates: list[DBInstance | DBCluster] = [
-            *(i for i in rds_instances(snap) if not i.cluster_id),
-            *rds_clusters(snap),
-        ]
         dbs = [
             db
             for db in candidates
@@ -200,7 +204,7 @@ def _logins(users: UsersOf) -> Iterator[DatabaseUser]:
             yield user
 
 
-class MasterUserNotIam(_DatabaseUsersRule):
+class MasterUserNotIam(_PostgresUsersRule):
     """The master user is not a member of rds_iam
 
     ## What it checks
@@ -233,12 +237,7 @@ class MasterUserNotIam(_DatabaseUsersRule):
     id = "RIA501"
     name = "master-user-not-iam"
     severity = Severity.HIGH
-    resource_type = DB_USER_TYPE
-    reads = READS
     source_url = LIMITS_DOC
-
-    def wants(self, engine: str) -> bool:
-        return is_postgres(engine)
 
     def judge(self, users: UsersOf, ctx: Context) -> Iterator[Finding]:
         master = users.database.master_username if users.database is not None else None
@@ -278,7 +277,7 @@ class MasterUserNotIam(_DatabaseUsersRule):
             )
 
 
-class IamAndKerberosRoleExclusive(_DatabaseUsersRule):
+class IamAndKerberosRoleExclusive(_PostgresUsersRule):
     """No PostgreSQL user has both rds_iam and rds_ad
 
     ## What it checks
@@ -305,12 +304,7 @@ class IamAndKerberosRoleExclusive(_DatabaseUsersRule):
     id = "RIA502"
     name = "iam-kerberos-role-exclusive"
     severity = Severity.HIGH
-    resource_type = DB_USER_TYPE
-    reads = READS
     source_url = METHODS_DOC
-
-    def wants(self, engine: str) -> bool:
-        return is_postgres(engine)
 
     def judge(self, users: UsersOf, ctx: Context) -> Iterator[Finding]:
         for user in _logins(users):
@@ -331,7 +325,7 @@ class IamAndKerberosRoleExclusive(_DatabaseUsersRule):
                 )
 
 
-class IamUserNotReplication(_DatabaseUsersRule):
+class IamUserNotReplication(_PostgresUsersRule):
     """IAM users are not replication users
 
     ## What it checks
@@ -361,12 +355,7 @@ class IamUserNotReplication(_DatabaseUsersRule):
     id = "RIA503"
     name = "iam-user-not-replication"
     severity = Severity.MEDIUM
-    resource_type = DB_USER_TYPE
-    reads = READS
     source_url = LIMITS_DOC
-
-    def wants(self, engine: str) -> bool:
-        return is_postgres(engine)
 
     def judge(self, users: UsersOf, ctx: Context) -> Iterator[Finding]:
         aurora = users.engine.lower().startswith("aurora")
@@ -438,7 +427,6 @@ class _GrantedUserRule(_DatabaseUsersRule):
     """A rule about the database users that IAM grants name (RIA504-RIA506)."""
 
     about_grants = True
-    resource_type = DB_USER_TYPE
     reads = (*READS, "iam")
     source_url = ACCOUNTS_DOC
 

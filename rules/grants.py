@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from checker.context import Context
-from checker.iac.symbols import only_symbol, references
-from checker.iac.to_snapshot import UNKNOWN_ACCOUNT, UNKNOWN_REGION
+from checker.iac.symbols import UNKNOWN_ACCOUNT, UNKNOWN_REGION, only_symbol, references
 from checker.iam.arn import ArnProblem, DbUserArn
 from checker.iam.documents import load_document, statements
 from checker.iam.grants import (
@@ -577,19 +576,19 @@ class ConnectArnResourceExists(_GrantRule):
                 grant.evidence(),
                 key=grant.subject,
             )
-        elif ctx.is_iac and _granted_database(parsed, index) is None:
-            yield self.not_applicable(
-                where,
-                f"'{parsed.resource_id}' is not a database of the template; a template holds"
-                " only its own databases, so whether it exists is known only in the account",
-                grant.evidence(),
-                key=grant.subject,
-            )
         elif (db := _granted_database(parsed, index)) is not None:
             yield self.passed(
                 where,
                 f"'{parsed.resource_id}' is {_database_label(db)}",
                 grant.evidence(database=db.id),
+                key=grant.subject,
+            )
+        elif ctx.is_iac:
+            yield self.not_applicable(
+                where,
+                f"'{parsed.resource_id}' is not a database of the template; a template holds"
+                " only its own databases, so whether it exists is known only in the account",
+                grant.evidence(),
                 key=grant.subject,
             )
         else:

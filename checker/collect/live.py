@@ -26,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.parsers import ResponseParserError
 
 from checker import __version__
+from checker.db.users import default_port, has_users, is_postgres
 from checker.knowledge.engines import is_rds_engine, parameter_group_family
 
 READ_PREFIXES = ("Describe", "List", "Get")
@@ -497,7 +498,7 @@ class Collector:
         from checker.db.connect import ConnectError, Target, read_users
 
         host, port, rid, name = db["host"], db["port"], db["resource_id"], db["id"]
-        engine = "postgres" if "postgres" in db["engine"] else "mysql"
+        engine = "postgres" if is_postgres(db["engine"]) else "mysql"
         user = self.options.db_user or ""
         target = Target(
             host=host,
@@ -674,13 +675,13 @@ def _inspectable(region: dict[str, Any]) -> Iterator[dict[str, Any]]:
             continue
         if item.get("DBInstanceStatus", "available") != "available" or not endpoint.get("Address"):
             continue
-        if not _has_users(item.get("Engine", "")) or not item.get("DbiResourceId"):
+        if not has_users(item.get("Engine", "")) or not item.get("DbiResourceId"):
             continue
         yield {
             "id": item["DBInstanceIdentifier"],
             "engine": item["Engine"],
             "host": endpoint["Address"],
-            "port": int(endpoint.get("Port") or 0) or _port(item["Engine"]),
+            "port": int(endpoint.get("Port") or 0) or default_port(item["Engine"]),
             "resource_id": item["DbiResourceId"],
         }
     for item in region.get("DBClusters") or []:
@@ -688,24 +689,15 @@ def _inspectable(region: dict[str, Any]) -> Iterator[dict[str, Any]]:
             continue
         if item.get("Status", "available") != "available":
             continue
-        if not _has_users(item.get("Engine", "")) or not item.get("DbClusterResourceId"):
+        if not has_users(item.get("Engine", "")) or not item.get("DbClusterResourceId"):
             continue
         yield {
             "id": item["DBClusterIdentifier"],
             "engine": item["Engine"],
             "host": item["Endpoint"],
-            "port": int(item.get("Port") or 0) or _port(item["Engine"]),
+            "port": int(item.get("Port") or 0) or default_port(item["Engine"]),
             "resource_id": item["DbClusterResourceId"],
         }
-
-
-def _has_users(engine: str) -> bool:
-    e = engine.lower()
-    return "postgres" in e or "mysql" in e or "mariadb" in e
-
-
-def _port(engine: str) -> int:
-    return 5432 if "postgres" in engine.lower() else 3306
 
 
 def _families(items: list[dict[str, Any]], group_names: Iterable[str]) -> list[str]:

@@ -32,6 +32,15 @@ def is_mysql_family(engine: str) -> bool:
     return "mysql" in e or "mariadb" in e or e == "aurora"
 
 
+def has_users(engine: str) -> bool:
+    """An engine whose users rdsiam can read and judge (PostgreSQL, MySQL, MariaDB, Aurora)."""
+    return is_postgres(engine) or is_mysql_family(engine)
+
+
+def default_port(engine: str) -> int:
+    return 5432 if is_postgres(engine) else 3306
+
+
 def memberships(users: Iterable[DatabaseUser]) -> dict[str, frozenset[str]]:
     """Every role each role belongs to, directly or through any chain (cycles tolerated)."""
     direct = {u.name: tuple(u.member_of) for u in users}

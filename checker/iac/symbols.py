@@ -21,6 +21,11 @@ from typing import Any
 
 SYMBOL = re.compile(r"\$\{([^}]+)\}")
 
+# The stack's account and Region when neither the command line nor the file says: reserved
+# placeholders (the snapshot needs real shapes there), which the rules treat as unknown.
+UNKNOWN_ACCOUNT = "000000000000"
+UNKNOWN_REGION = "aa-unknown-0"
+
 
 def symbol(reference: str) -> str:
     """The symbol of a reference: ``symbol("MyDB.DbiResourceId") == "${MyDB.DbiResourceId}"``."""

@@ -26,17 +26,19 @@ from pathlib import PurePath
 from typing import Any
 
 from checker.iac.model import IacFile, IacResource
-from checker.iac.symbols import SYMBOL, is_unknown, only_symbol, symbol
+from checker.iac.symbols import (
+    SYMBOL,
+    UNKNOWN_ACCOUNT,
+    UNKNOWN_REGION,
+    is_unknown,
+    only_symbol,
+    symbol,
+)
 from checker.knowledge.engines import parameter_group_family
 from checker.knowledge.regions import partition_of
 
 LOCATION = "rdsiam:location"
 UNKNOWN = "rdsiam:unknown"
-# When neither the command line nor the file says: a reserved placeholder (the snapshot needs an
-# account id and a Region); findings and messages show it, and RIA306 and RIA202 treat them
-# as unknown.
-UNKNOWN_ACCOUNT = "000000000000"
-UNKNOWN_REGION = "aa-unknown-0"
 
 
 class Mapper:
@@ -266,11 +268,6 @@ class _Item:
                 return
         elif kind == "str" and not isinstance(value, str):
             value = str(value)
-        elif kind == "int":
-            if isinstance(value, str) and not value.isdigit():
-                self.unknown[key] = value
-                return
-            value = int(value)
         if kind == "str" and is_unknown(value) and key not in _SYMBOLS_KEPT:
             self.unknown[key] = value
             if key not in _REQUIRED:

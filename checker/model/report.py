@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from checker import __version__
-from checker.rule import Finding, Rule, Status
+from checker.rule import Finding, Resource, Rule, Status
 
 REPORT_FORMAT = "rdsiam-report"
 REPORT_VERSION = 1
@@ -79,20 +79,24 @@ def rule_dict(rule: type[Rule]) -> dict[str, Any]:
     }
 
 
+def resource_dict(r: Resource) -> dict[str, Any]:
+    """A finding's resource as the report writes it."""
+    return {
+        "type": r.type,
+        "id": r.id,
+        "arn": r.arn,
+        "account_id": r.account_id,
+        "region": r.region,
+    }
+
+
 def finding_dict(f: Finding) -> dict[str, Any]:
-    r = f.resource
     return {
         "id": f.id,
         "rule_id": f.rule_id,
         "status": f.status.value,
         "severity": f.severity.value,
-        "resource": {
-            "type": r.type,
-            "id": r.id,
-            "arn": r.arn,
-            "account_id": r.account_id,
-            "region": r.region,
-        },
+        "resource": resource_dict(f.resource),
         "message": f.message,
         "evidence": f.evidence,
         "location": None

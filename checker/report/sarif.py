@@ -24,7 +24,7 @@ from urllib.parse import quote
 import orjson
 
 from checker.docs import rule_page
-from checker.model.report import Report, iso
+from checker.model.report import Report, iso, resource_dict
 from checker.rule import Finding, Location, Resource, Rule, Severity, Status
 
 SCHEMA_URI = (
@@ -206,17 +206,10 @@ def _result(f: Finding, rule_index: int | None, cwd: str) -> dict[str, Any]:
             result["correlationGuid"] = f.id
     if f.waiver is not None:
         result["suppressions"] = [_suppression(f.waiver)]
-    r = f.resource
     properties: dict[str, Any] = {
         "status": f.status.value,
         "severity": f.severity.value,
-        "resource": {
-            "type": r.type,
-            "id": r.id,
-            "arn": r.arn,
-            "account_id": r.account_id,
-            "region": r.region,
-        },
+        "resource": resource_dict(f.resource),
     }
     if f.subject:
         properties["subject"] = f.subject
