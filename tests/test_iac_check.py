@@ -118,12 +118,18 @@ def test_database_users_are_not_applicable_on_templates(tmp_path: Path) -> None:
 
 
 def test_terraform_plan_grant_built_from_the_identifier(tmp_path: Path) -> None:
+    """In the plan, one group's grant names the DB instance by its identifier ('orders'); the
+    role's grant is built at apply time from aws_db_instance.orders.resource_id."""
     code, report = _check(str(TF_PLAN))
     assert code == 1
     ria302 = _by(report, "RIA302")
-    failing = [f for f in ria302.values() if f["status"] == "fail"]
-    assert failing and all(f["location"]["path"] == str(TF_PLAN) for f in failing)
-    assert any("resource_id" in f["message"] or "identifier" in f["message"] for f in failing)
+    wrong = ria302["aws_iam_group.dba/connect-orders"]
+    assert wrong["status"] == "fail"
+    assert "'orders' is an identifier or name" in wrong["message"]
+    assert wrong["location"]["path"] == str(TF_PLAN)
+    right = ria302["aws_iam_role.app/connect"]
+    assert right["status"] == "pass"
+    assert "aws_db_instance.orders.resource_id" in right["message"]
 
 
 def test_sarif_points_at_the_template_line(tmp_path: Path) -> None:
