@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Resource ids as AWS shows them; lengths are not documented, so they are not pinned.
 RESOURCE_ID = re.compile(r"^(db-[A-Z0-9]+|cluster-[A-Z0-9]+|prx-[a-z0-9]+)$")
@@ -30,22 +31,16 @@ class DbUserArn:
     symbolic: bool = field(init=False)
 
     def __post_init__(self) -> None:
+        rid = self.resource_id
         kind = None
-        for prefix, name in (("db-", "instance"), ("cluster-", "cluster"), ("prx-", "proxy")):
-            if self.resource_id.startswith(prefix) and RESOURCE_ID.match(self.resource_id):
-                kind = name
-                break
-        object.__setattr__(self, "resource_kind", kind)
-        wild = any(
-            "*" in v or "?" in v
-            for v in (self.partition, self.region, self.account, self.resource_id)
-        )
-        object.__setattr__(self, "concrete", not wild)
-        object.__setattr__(
-            self,
-            "symbolic",
-            any("${" in v for v in (self.partition, self.region, self.account, self.resource_id)),
-        )
+        if RESOURCE_ID.match(rid):
+            kind = "instance" if rid[0] == "d" else "cluster" if rid[0] == "c" else "proxy"
+        set_ = object.__setattr__
+        set_(self, "resource_kind", kind)
+        # one string for the four segments; the newline keeps "${" from forming across two
+        joined = "\n".join((self.partition, self.region, self.account, rid))
+        set_(self, "concrete", "*" not in joined and "?" not in joined)
+        set_(self, "symbolic", "${" in joined)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +56,13 @@ class ArnProblem:
     deferred: bool = False
 
 
+@lru_cache(maxsize=1 << 18)
 def parse_dbuser_arn(resource: str) -> DbUserArn | ArnProblem:
-    """Parse a ``Resource`` of a statement that can grant ``rds-db:connect``."""
+    """Parse a ``Resource`` of a statement that can grant ``rds-db:connect``.
+
+    Cached: the grant index and the access matrix parse the same strings, and both results
+    are immutable.
+    """
     if "${" in resource and not resource.startswith("arn:"):
         return ArnProblem("built at deploy time from references", deferred=True)
     parts = resource.split(":", 6)
