@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checker.context import Context
+from checker.iac.findings import deploy_time
+from checker.iac.symbols import UNKNOWN_REGION
 from checker.knowledge import support as kb
 from checker.model.snapshot import DBCluster, DBInstance, Snapshot
 from checker.rule import Finding, Rule, Severity
@@ -17,6 +19,32 @@ def _name(db: DBInstance | DBCluster) -> str:
         if isinstance(db, DBInstance)
         else (f"{cluster_kind(db)} '{db.id}'")
     )
+
+
+def _known_at_deploy(db: DBInstance | DBCluster, verdict: kb.Support) -> list[str]:
+    """On a template: what the support verdict needs that only deploy time gives.
+
+    A template without ``EngineVersion`` gets the engine's default version then, and one whose
+    Region neither it nor ``--region`` gives may be deployed where the tables differ (MariaDB):
+    an ``error`` or a ``pass`` would judge a version or Region the stack may never have. A
+    verdict that holds whatever the version or Region (MariaDB 10.6 anywhere) still stands.
+    """
+    if isinstance(db, DBInstance) and db.cluster_id:
+        return []  # a member is judged on its instance class, known or listed as unknown
+    out = []
+    if db.scope.region == UNKNOWN_REGION and kb.depends_on_region(
+        db.engine, db.engine_version, db.instance_class if isinstance(db, DBInstance) else None
+    ):
+        out.append("the Region is unknown until deploy; give --region")
+    if not db.engine_version and verdict.verdict is kb.Verdict.UNKNOWN:
+        symbol = deploy_time(db, "EngineVersion")
+        out.append(
+            f"{symbol} is only known at deploy time"
+            if symbol
+            else "the template sets no EngineVersion: AWS picks the engine's default version at"
+            " deploy time"
+        )
+    return out
 
 
 class IamAuthOnSupportedEngine(Rule):
@@ -100,7 +128,11 @@ class IamAuthVersionSupported(Rule):
     directions (failing MariaDB 10.6 for not having it, or skipping MariaDB altogether).
 
     ## Not applicable when
-    The engine has no IAM DB auth at any version (RIA201's concern).
+    - the engine has no IAM DB auth at any version (RIA201's concern);
+    - on a template or plan, the answer depends on what only deploy time gives: no
+      `EngineVersion` (AWS picks the default version then) where the version decides, or a
+      Region that neither the file nor `--region` gives where the tables differ by Region
+      (RDS for MariaDB).
 
     RDS for MySQL and PostgreSQL are documented as supported at the engine level; AWS's
     per-version table for them could not be read, so their versions pass on the engine-level
@@ -147,7 +179,10 @@ class IamAuthVersionSupported(Rule):
             }
             if isinstance(db, DBInstance):
                 evidence["DBInstanceClass"] = db.instance_class
-            if verdict.supported:
+            later = _known_at_deploy(db, verdict) if ctx.is_iac else []
+            if later:
+                yield self.not_applicable(db, f"{_name(db)}: {'; and '.join(later)}", evidence)
+            elif verdict.supported:
                 yield self.passed(db, f"{_name(db)}: {verdict.reason}", evidence)
             elif verdict.unsupported:
                 fix = f"; fix: {verdict.fix}" if verdict.fix else ""

@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from checker.context import Context
+from checker.iac.findings import deploy_time
 from checker.iac.symbols import UNKNOWN_ACCOUNT, UNKNOWN_REGION, only_symbol, references
+from checker.iac.to_snapshot import EXTERNAL
 from checker.iam.arn import ArnProblem, DbUserArn
 from checker.iam.documents import load_document, statements
 from checker.iam.grants import (
@@ -189,7 +191,9 @@ class ConnectArnWellFormed(_GrantRule):
 
     ## Not applicable when
     The Resource belongs to another action of the statement, or the statement grants through
-    `NotResource` (RIA308). An unreadable policy document is an `error`.
+    `NotResource` (RIA308), or (templates and plans) the whole Resource is built at deploy
+    time: a template parameter without a default, or a Terraform value known only after apply,
+    whose references the message names. An unreadable policy document is an `error`.
 
     ## Remediation
     Write `arn:aws:rds-db:REGION:ACCOUNT:dbuser:RESOURCE_ID/DB_USER`, with the `DbiResourceId`
@@ -235,12 +239,7 @@ class ConnectArnWellFormed(_GrantRule):
                     key=grant.subject,
                 )
             elif isinstance(grant.parsed, ArnProblem) and grant.parsed.deferred:
-                yield self.not_applicable(
-                    where,
-                    f"'{grant.resource}' is built at deploy time; its form is only known then",
-                    grant.evidence(),
-                    key=grant.subject,
-                )
+                yield _deferred_arn(self, grant)
             elif isinstance(grant.parsed, ArnProblem):
                 service = grant.resource.split(":")[2] if grant.resource.count(":") >= 2 else ""
                 if service and service != "rds-db" and _other_actions_use(grant, service):
@@ -473,8 +472,8 @@ def _deferred_id(rule: ConnectArnUsesResourceId, grant: Grant, index: GrantIndex
         )
     return rule.not_applicable(
         where,
-        f"{label}: the connect ARN is built at deploy time from references to no database of"
-        " the plan",
+        f"{label}: {_deferred_reason(grant.resource or '')}; none of them is a database of the"
+        " plan",
         evidence,
         key=grant.subject,
     )
@@ -490,6 +489,78 @@ def _fix_for(target: Database, head: str) -> str:
     if isinstance(target, DBCluster):
         return f"{head}.cluster_resource_id" if terraform else f"!GetAtt {head}.DBClusterResourceId"
     return f"the proxy id (prx-...) from the end of {head}'s ARN"
+
+
+def _deferred_reason(resource: str) -> str:
+    """Why a connect ARN built from references cannot be read before deploy, naming them."""
+    refs = references(resource)
+    named = ", ".join(refs)
+    heads = {ref.split(".", 1)[0] for ref in refs}
+    if any("_" in h or h in ("var", "local", "module", "data") for h in heads):
+        # Terraform: the plan shows which attributes the string is built from, not its text
+        return f"the connect ARN is known only after apply; the plan shows it is built from {named}"
+    return f"'{resource}' is built at deploy time; its form is only known then"
+
+
+def _deferred_arn(rule: _GrantRule, grant: Grant) -> Finding:
+    """Not applicable: the grant's whole ARN is built at deploy time (a Terraform ARN known only
+    after apply, a template parameter without a default), so no segment of it can be judged."""
+    return rule.not_applicable(
+        grant.finding_resource(),
+        f"policy '{grant.policy.name}' statement {grant.statement.label}:"
+        f" {_deferred_reason(grant.resource or '')}",
+        grant.evidence(references=references(grant.resource or "")),
+        key=grant.subject,
+    )
+
+
+def _connect_arns(
+    rule: _GrantRule, ctx: Context, judge: Callable[[Grant, DbUserArn, Context], Iterator[Finding]]
+) -> Iterator[Finding]:
+    """``_each_connect_arn``, except that an ARN built at deploy time is not applicable for
+    that reason, rather than as "not a well-formed connect ARN", which it may well be."""
+    for grant in ctx.grants.grants:
+        if isinstance(grant.parsed, ArnProblem) and grant.parsed.deferred:
+            yield _deferred_arn(rule, grant)
+        elif (skip := _not_arn(rule, grant)) is not None:
+            yield skip
+        else:
+            assert isinstance(grant.parsed, DbUserArn)
+            yield from judge(grant, grant.parsed, ctx)
+
+
+def _deploy_references(text: str) -> list[str]:
+    """The deploy-time references in ``text``, without IAM policy variables such as
+    ``${aws:username}`` (a template writes them ``${!aws:username}``), which IAM fills in."""
+    return [r for r in references(text) if ":" not in r or r.startswith(("Fn::", "AWS::"))]
+
+
+def _open_reference(text: str, account_id: str, index: GrantIndex) -> bool:
+    """``text`` holds a deploy-time reference to something other than a database of the
+    template (whose resource id or identifier is one name, never a wildcard)."""
+    for ref in _deploy_references(text):
+        head = ref.rpartition(".")[0] or ref
+        if index.named_anywhere(account_id, ref) is None and (
+            index.named_anywhere(account_id, head) is None
+        ):
+            return True
+    return False
+
+
+def _iam_setting_later(db: Database, index: GrantIndex) -> str | None:
+    """Why a template database's IAM setting is only known at deploy time, or None."""
+    if isinstance(db, DBProxy):
+        found = deploy_time(db, "DefaultAuthScheme", "Auth")
+    elif isinstance(db, DBInstance) and db.cluster_id:
+        cluster = index.clusters.get((db.scope.account_id, db.scope.region, db.cluster_id))
+        if cluster is None:
+            return f"its cluster '{db.cluster_id}', which has the setting, is not in the template"
+        found = deploy_time(cluster, "IAMDatabaseAuthenticationEnabled")
+        if found is not None:
+            return f"its cluster '{cluster.id}' has {found}, only known at deploy time"
+    else:
+        found = deploy_time(db, "IAMDatabaseAuthenticationEnabled")
+    return f"{found} is only known at deploy time" if found is not None else None
 
 
 def _id_pattern_possible(pattern: str) -> bool:
@@ -515,7 +586,8 @@ class ConnectArnResourceExists(_GrantRule):
 
     ## Not applicable when
     The ARN has wildcards, is not a connect ARN, or names an account or Region the snapshot
-    does not cover.
+    does not cover; on a template or plan, the ARN is built at deploy time (known only after
+    apply, in a plan) or names a database that is not in the template.
 
     ## Remediation
     Remove the stale grant, or correct the id to the database's current `DbiResourceId` /
@@ -531,6 +603,10 @@ class ConnectArnResourceExists(_GrantRule):
     severity = Severity.MEDIUM
     reads = IAM_READS
     source_url = POLICY_DOC
+
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        # a plan's ARN known only after apply is said so, not "not a well-formed ARN"
+        return _connect_arns(self, ctx, self._judge)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
@@ -618,7 +694,12 @@ class ConnectGrantBounded(_GrantRule):
     database of the account. AWS's examples show these patterns; least privilege does not.
 
     ## Not applicable when
-    The Resource is not a connect ARN (RIA301) or granted through `NotResource` (RIA308).
+    - the Resource is not a connect ARN (RIA301) or granted through `NotResource` (RIA308);
+    - on a template or plan, the database-user part, or a resource-id part that is not a
+      database of the template, is only known at deploy time (a parameter without a default):
+      a wildcard may arrive then. `${Db.DbiResourceId}` with a literal user names one database
+      and one user, and passes. An ARN built entirely at deploy time (a plan's, known only
+      after apply) is not applicable too.
 
     ## Remediation
     Grant each principal the databases and database users it needs, one ARN each:
@@ -639,11 +720,23 @@ class ConnectGrantBounded(_GrantRule):
         index = ctx.grants
         for grant in index.grants:
             where = grant.finding_resource()
+            later: list[str] = []
             if grant.resource == "*":
                 any_db, any_user = True, True
             elif isinstance(grant.parsed, DbUserArn):
                 any_db = has_wildcard(grant.parsed.resource_id)
                 any_user = has_wildcard(grant.parsed.db_user)
+                # A part only deploy time knows may be "*" then (a user from a parameter without
+                # a default): not a pass. A reference to a template database is one database.
+                if ctx.is_iac and _deploy_references(grant.parsed.db_user):
+                    later.append(f"database user '{grant.parsed.db_user}'")
+                if ctx.is_iac and _open_reference(
+                    grant.parsed.resource_id, grant.account_id, index
+                ):
+                    later.append(f"resource id '{grant.parsed.resource_id}'")
+            elif isinstance(grant.parsed, ArnProblem) and grant.parsed.deferred:
+                yield _deferred_arn(self, grant)
+                continue
             else:
                 yield self.not_applicable(
                     where,
@@ -670,6 +763,15 @@ class ConnectGrantBounded(_GrantRule):
                     evidence,
                     key=grant.subject,
                 )
+            elif later:
+                yield self.not_applicable(
+                    where,
+                    f"policy '{grant.policy.name}' statement {grant.statement.label}: the"
+                    f" {' and the '.join(later)} {'is' if len(later) == 1 else 'are'} only known"
+                    " at deploy time, and a wildcard may arrive then",
+                    grant.evidence(deploy_time=later),
+                    key=grant.subject,
+                )
             else:
                 yield self.passed(
                     where,
@@ -693,7 +795,11 @@ class ConnectTargetIamEnabled(_GrantRule):
     left over, or the database was meant to have it (RIA101 / RIA102).
 
     ## Not applicable when
-    The ARN has wildcards, is not a connect ARN, or names no database of the snapshot.
+    - the ARN has wildcards, is not a connect ARN, or names no database of the snapshot;
+    - on a template or plan, the database's IAM setting is only known at deploy time (a
+      parameter without a default, an undecidable condition; for an Aurora member, its
+      cluster's setting, or a cluster that is not in the template), or the ARN is built at
+      deploy time.
 
     ## Remediation
     Enable IAM DB auth on the database, or remove the grant.
@@ -708,6 +814,10 @@ class ConnectTargetIamEnabled(_GrantRule):
     severity = Severity.LOW
     reads = IAM_READS
     source_url = POLICY_DOC
+
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        # a plan's ARN known only after apply is said so, not "not a well-formed ARN"
+        return _connect_arns(self, ctx, self._judge)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants
@@ -727,6 +837,14 @@ class ConnectTargetIamEnabled(_GrantRule):
             yield self.passed(
                 where,
                 f"{label} accepts IAM database authentication",
+                grant.evidence(database=db.id),
+                key=grant.subject,
+            )
+        elif ctx.is_iac and (later := _iam_setting_later(db, index)) is not None:
+            # the setting from a parameter without a default: "disabled" would be a guess
+            yield self.not_applicable(
+                where,
+                f"the grant names {label}: {later}",
                 grant.evidence(database=db.id),
                 key=grant.subject,
             )
@@ -757,7 +875,11 @@ class ConnectArnScopeConsistent(_GrantRule):
     needs a role in the database's account that the other account assumes.
 
     ## Not applicable when
-    The Resource is `*`, not a connect ARN, or granted through `NotResource`.
+    - the Resource is `*`, not a connect ARN, or granted through `NotResource`;
+    - on a template or plan, a segment is only known at deploy time, or the stack's own
+      account or Region (so partition) is, when neither the file nor `--account` / `--region`
+      gives it: there is nothing to compare the ARN's with (a segment that is wrong anyway, such
+      as a Region that does not exist, still fails).
 
     ## Remediation
     Fix the segment; for cross-account access, create the role with the connect policy in the
@@ -774,6 +896,10 @@ class ConnectArnScopeConsistent(_GrantRule):
     severity = Severity.MEDIUM
     reads = ("iam",)
     source_url = POLICY_DOC
+
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        # a plan's ARN known only after apply is said so, not "not a well-formed ARN"
+        return _connect_arns(self, ctx, self._judge)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         where = grant.finding_resource()
@@ -804,8 +930,28 @@ class ConnectArnScopeConsistent(_GrantRule):
                     f" {parsed.region} ({partition_of(parsed.region)})"
                 )
         partition_named = any(p.startswith("partition") for p in problems)
+        # A template whose account (or Region, so partition) neither it nor the command line
+        # gives has placeholders there: comparing a literal ARN with them is no verdict.
+        stack_unknown = [
+            name
+            for name, on in (
+                (
+                    "account",
+                    grant.account_id == UNKNOWN_ACCOUNT and not has_wildcard(parsed.account),
+                ),
+                (
+                    "partition",
+                    ctx.is_iac
+                    and (grant.account_id, UNKNOWN_REGION) in ctx.grants.regions
+                    and not partition_named
+                    and not has_wildcard(parsed.partition),
+                ),
+            )
+            if on
+        ]
         if (
             not partition_named
+            and "partition" not in stack_unknown
             and not has_wildcard(parsed.partition)
             and parsed.partition != grant.partition
         ):
@@ -813,7 +959,11 @@ class ConnectArnScopeConsistent(_GrantRule):
                 f"partition '{parsed.partition}' is not the account's ({grant.partition}),"
                 " so it matches nothing"
             )
-        if not has_wildcard(parsed.account) and parsed.account != grant.account_id:
+        if (
+            "account" not in stack_unknown
+            and not has_wildcard(parsed.account)
+            and parsed.account != grant.account_id
+        ):
             problems.append(
                 f"account {parsed.account} is not the policy's account"
                 f" {grant.account_id} (cross-account needs a role in the"
@@ -825,6 +975,16 @@ class ConnectArnScopeConsistent(_GrantRule):
                 f"policy '{grant.policy.name}' statement"
                 f" {grant.statement.label}: {'; '.join(problems)}",
                 grant.evidence(problems=problems),
+                key=grant.subject,
+            )
+        elif stack_unknown:
+            yield self.not_applicable(
+                where,
+                f"policy '{grant.policy.name}' statement {grant.statement.label}: the stack's"
+                f" {' and '.join(stack_unknown)}, to compare the ARN's with,"
+                f" {'is' if len(stack_unknown) == 1 else 'are'} only known at deploy time"
+                " (pass --account / --region)",
+                grant.evidence(),
                 key=grant.subject,
             )
         else:
@@ -1039,7 +1199,13 @@ class ConnectRoleTrustRestricted(_GrantRule):
     decision to every administrator there.
 
     ## Not applicable when
-    The grant is attached to no role.
+    - the grant is attached to no role;
+    - on a template or plan, a principal the trust policy names is only known at deploy time
+      (a parameter without a default, a reference to something the template does not define,
+      or any account while the stack's own account is unknown: give `--account`), unless a
+      restricting condition makes the statement safe whoever it is;
+    - on a template or plan, the policy is put on a role the template does not define (an
+      existing role): its trust policy is not in the template.
 
     ## Remediation
     Name the exact principals (role ARNs) that may assume the role, and add `sts:ExternalId`
@@ -1062,11 +1228,23 @@ class ConnectRoleTrustRestricted(_GrantRule):
     def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         trusts = _trust_policies(snap)
         opened: dict[tuple[str, str], list[str]] = {}  # a role's trust is read once
+        # IaC: roles that a template's policy is put on but no template defines stand in without
+        # their trust policy (judging one would judge an invented policy); and the principals a
+        # template defines, which a deploy-time principal may refer to (same account).
+        outside: set[str] = set()
+        local: set[str] = set()
+        for account in snap.accounts:
+            for key, name in (("RoleDetailList", "RoleName"), ("UserDetailList", "UserName")):
+                for principal in (account.iam or {}).get(key, []):
+                    if principal.get(EXTERNAL):
+                        outside.add(str(principal.get("Arn")))
+                    else:
+                        local.add(str(principal.get(name)))
 
         def _open(role: str, account_id: str) -> list[str]:
             key = (role, account_id)
             if key not in opened:
-                opened[key] = _unrestricted_principals(trusts.get(role), account_id)
+                opened[key] = _unrestricted_principals(trusts.get(role), account_id, local)
             return opened[key]
 
         for grant in ctx.grants.grants:
@@ -1080,10 +1258,16 @@ class ConnectRoleTrustRestricted(_GrantRule):
                     key=grant.subject,
                 )
                 continue
-            unknown = [r for r in roles if trusts.get(r) is None]
-            open_to = [
-                f"{role} <- {who}" for role in roles for who in _open(role, grant.account_id)
-            ]
+            elsewhere = [r for r in roles if r in outside]
+            inside = [r for r in roles if r not in outside]
+            unknown = [r for r in inside if trusts.get(r) is None]
+            pairs = [(role, who) for role in inside for who in _open(role, grant.account_id)]
+            # A principal built at deploy time (a parameter without a default) may be "*" or
+            # another account, and so may any account while the stack's own is unknown.
+            no_account = grant.account_id == UNKNOWN_ACCOUNT
+            deferred = {(r, w) for r, w in pairs if "${" in w or (no_account and w != "*")}
+            later = [f"{r} <- {w}" for r, w in pairs if (r, w) in deferred]
+            open_to = [f"{r} <- {w}" for r, w in pairs if (r, w) not in deferred]
             if unknown and not open_to:
                 yield self.error(
                     where,
@@ -1097,6 +1281,29 @@ class ConnectRoleTrustRestricted(_GrantRule):
                     f"roles with policy '{grant.policy.name}' can be"
                     f" assumed without restriction: {'; '.join(open_to)}",
                     grant.evidence(assumable_by=open_to),
+                    key=grant.subject,
+                )
+            elif later or elsewhere:
+                why = []
+                if later:
+                    why.append(
+                        "who may assume them is only known at deploy time"
+                        + (
+                            " (the stack's account is unknown: give --account)"
+                            if no_account
+                            else ""
+                        )
+                        + f": {'; '.join(later)}"
+                    )
+                if elsewhere:
+                    why.append(
+                        f"{', '.join(elsewhere)}: principal not defined in the template, whose"
+                        " trust policy is not known here"
+                    )
+                yield self.not_applicable(
+                    where,
+                    f"roles with policy '{grant.policy.name}': {'; and '.join(why)}",
+                    grant.evidence(roles=roles, deploy_time=later, not_in_template=elsewhere),
                     key=grant.subject,
                 )
             else:
@@ -1122,8 +1329,12 @@ def _trust_policies(snap: Snapshot) -> dict[str, dict[str, Any] | None]:
     return out
 
 
-def _unrestricted_principals(trust: dict[str, Any] | None, account_id: str) -> list[str]:
-    """AWS principals a trust policy lets assume the role with no restricting condition."""
+def _unrestricted_principals(
+    trust: dict[str, Any] | None, account_id: str, local: set[str] | None = None
+) -> list[str]:
+    """AWS principals a trust policy lets assume the role with no restricting condition; on
+    IaC input also those built at deploy time from anything but a principal of the template
+    (``local``: their addresses)."""
     if trust is None:
         return []
     found: list[str] = []
@@ -1143,6 +1354,11 @@ def _unrestricted_principals(trust: dict[str, Any] | None, account_id: str) -> l
         for principal in _aws_principals(trust, statement.index):
             if principal == "*":
                 found.append("*")
+                continue
+            if "${" in principal:
+                refs = references(principal)
+                if not all((r.rpartition(".")[0] or r) in (local or ()) for r in refs):
+                    found.append(principal)
                 continue
             # An ARN or a 12-digit id names an account; anything else is the unique id IAM
             # shows for a deleted principal, which no one can use.
@@ -1238,7 +1454,8 @@ class ConnectUsesClusterResourceId(_GrantRule):
     and scales out; logins break when the writer moves.
 
     ## Not applicable when
-    The ARN has wildcards, is not a connect ARN, or its id is not an Aurora member's.
+    The ARN has wildcards, is not a connect ARN (or, on a template or plan, is built at deploy
+    time), or its id is not an Aurora member's.
 
     ## Remediation
     Use `arn:aws:rds-db:REGION:ACCOUNT:dbuser:cluster-.../DB_USER` (the message gives it).
@@ -1253,6 +1470,10 @@ class ConnectUsesClusterResourceId(_GrantRule):
     severity = Severity.MEDIUM
     reads = IAM_READS
     source_url = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html"
+
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+        # a plan's ARN known only after apply is said so, not "not a well-formed ARN"
+        return _connect_arns(self, ctx, self._judge)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
         index = ctx.grants

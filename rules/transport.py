@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from checker.context import Context, Effective
+from checker.iac.findings import deploy_time
+from checker.iac.symbols import references
 from checker.knowledge import parameters as kp
 from checker.knowledge.engines import version_tuple
 from checker.model.snapshot import DBCluster, DBInstance, Snapshot
@@ -76,6 +78,12 @@ def _judge_switch(rule: Rule, db: DBInstance | DBCluster, eff: Effective, ctx: C
     """Judge an on/off TLS parameter (rds.force_ssl, require_secure_transport)."""
     evidence = eff.evidence()
     if eff.error is not None:
+        if ctx.is_iac and (later := _group_later(db, eff)) is not None:
+            return rule.not_applicable(
+                db,
+                f"{eff.parameter} of {_name(db)} is only known at deploy time: {later}",
+                evidence,
+            )
         if ctx.is_iac and not eff.group_missing:
             return rule.not_applicable(
                 db,
@@ -83,6 +91,14 @@ def _judge_switch(rule: Rule, db: DBInstance | DBCluster, eff: Effective, ctx: C
                 evidence,
             )
         return rule.error(db, f"{_name(db)}: {eff.error}", evidence)
+    if ctx.is_iac and eff.value is not None and references(eff.value):
+        # The group sets it from a template parameter without a default (or another deploy-time
+        # reference): judging it, or the engine default in its place, would be a false verdict.
+        return rule.not_applicable(
+            db,
+            f"{eff.parameter} of {_name(db)} is only known at deploy time: {_set_by(db, eff)}",
+            evidence,
+        )
     state = is_on(eff.value)
     if state is None:
         return rule.error(
@@ -107,6 +123,32 @@ def _judge_switch(rule: Rule, db: DBInstance | DBCluster, eff: Effective, ctx: C
     )
 
 
+def _group_later(db: DBInstance | DBCluster, eff: Effective) -> str | None:
+    """On a template: why the parameter group in force is only known at deploy time, or None.
+
+    A group named by a parameter without a default, or none named without an EngineVersion
+    (the default group's family is the version AWS picks), is not a group missing from the
+    snapshot: an ``error`` there would blame a collection that cannot happen.
+    """
+    if eff.group is not None:
+        return None
+    found = deploy_time(
+        db, "DBClusterParameterGroup" if isinstance(db, DBCluster) else "DBParameterGroups"
+    )
+    if found is not None:
+        return f"its parameter group comes from {found}"
+    if not db.engine_version:
+        version = deploy_time(db, "EngineVersion") or "the engine version AWS picks then"
+        return f"it names no parameter group, and the default group depends on {version}"
+    return None
+
+
+def _set_by(db: DBInstance | DBCluster, eff: Effective) -> str:
+    """Where a deploy-time parameter value comes from, for messages."""
+    kind = "DB cluster parameter group" if isinstance(db, DBCluster) else "DB parameter group"
+    return f"{kind} '{eff.group}' sets it to {eff.value}"
+
+
 class PostgresForceSsl(Rule):
     """PostgreSQL enforces TLS (rds.force_ssl is 1)
 
@@ -124,7 +166,11 @@ class PostgresForceSsl(Rule):
     Foundational Security Best Practices control RDS.38.
 
     ## Not applicable when
-    The resource is not PostgreSQL, or is a cluster member (judged on its cluster).
+    - the resource is not PostgreSQL, or is a cluster member (judged on its cluster);
+    - on a template or plan, the group sets `rds.force_ssl` from a value only known at deploy
+      time (a template parameter without a default, an unresolvable reference), or the group
+      itself is only known then (named by such a value, or none named and no `EngineVersion`:
+      the default group follows the version AWS picks).
 
     A custom parameter group missing from the snapshot, or an engine default that no primary
     source documents (Aurora PostgreSQL), gives `error`: collect the group or the engine
@@ -150,7 +196,6 @@ class PostgresForceSsl(Rule):
     severity = Severity.MEDIUM
     resource_type = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
     reads = PARAMETER_READS
-    controls = ("AWS-FSBP:RDS.38",)
     source_url = PG_SSL_DOC
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
@@ -179,7 +224,11 @@ class MysqlRequireSecureTransport(Rule):
 
     ## Not applicable when
     - the resource is not MySQL, MariaDB or Aurora MySQL, or is a cluster member;
-    - MariaDB before 10.5, which has no `require_secure_transport` parameter.
+    - MariaDB before 10.5, which has no `require_secure_transport` parameter;
+    - on a template or plan, the group sets `require_secure_transport` from a value only known
+      at deploy time (a template parameter without a default, an unresolvable reference), or
+      the group itself is only known then (named by such a value, or none named and no
+      `EngineVersion`).
 
     ## Remediation
     Set `require_secure_transport` to `1` (MySQL) or `ON` (MariaDB) in a custom parameter
@@ -199,7 +248,6 @@ class MysqlRequireSecureTransport(Rule):
     severity = Severity.MEDIUM
     resource_type = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")
     reads = PARAMETER_READS
-    controls = ("AWS-FSBP:RDS.39", "AWS-FSBP:RDS.44")
     source_url = MYSQL_SSL_DOC
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
@@ -249,7 +297,10 @@ class MinimumTlsVersion(Rule):
     ## Not applicable when
     - the parameter has no value in the snapshot (the engine's own default applies, and AWS
       documents none for it);
-    - the resource is not PostgreSQL or MySQL-family, or is a cluster member.
+    - the resource is not PostgreSQL or MySQL-family, or is a cluster member;
+    - on a template or plan, the group sets the parameter from a value only known at deploy
+      time, or the group itself is only known then (named by such a value, or none named and
+      no `EngineVersion`).
 
     ## Remediation
     - PostgreSQL: `ssl_min_protocol_version = TLSv1.2` in the (cluster) parameter group.
@@ -283,8 +334,19 @@ class MinimumTlsVersion(Rule):
             param = kp.SSL_MIN_PROTOCOL_VERSION if postgres else kp.TLS_VERSION
             eff = ctx.effective_parameter(db, param)
             evidence = eff.evidence()
-            if eff.group_missing:
+            if ctx.is_iac and (later := _group_later(db, eff)) is not None:
+                yield self.not_applicable(
+                    db, f"{param} of {_name(db)} is only known at deploy time: {later}", evidence
+                )
+            elif eff.group_missing:
                 yield self.error(db, f"{_name(db)}: {eff.error}", evidence)
+            elif ctx.is_iac and eff.value is not None and references(eff.value):
+                # a deploy-time value (parameter without a default) may be any version list
+                yield self.not_applicable(
+                    db,
+                    f"{param} of {_name(db)} is only known at deploy time: {_set_by(db, eff)}",
+                    evidence,
+                )
             elif eff.value is None or not eff.value.strip():
                 yield self.not_applicable(db, f"{_name(db)} does not set {param}", evidence)
             else:
@@ -453,7 +515,6 @@ class ProxyRequiresTls(Rule):
     severity = Severity.HIGH
     resource_type = "AWS::RDS::DBProxy"
     reads = ("DBProxies",)
-    controls = ("AWS-FSBP:RDS.43",)
     source_url = PROXY_TLS_DOC
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:

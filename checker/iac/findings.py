@@ -29,7 +29,9 @@ def annotate(findings: Iterable[Finding], snapshot: Snapshot) -> None:
         if finding.location is None:
             location = locations.get(key)
             if location is None and (loc := where.get(key)) is not None:
-                location = locations[key] = Location(str(loc.get("path")), loc.get("line"))
+                location = locations[key] = Location(
+                    str(loc.get("path")), loc.get("line"), loc.get("address")
+                )
             finding.location = location
         fields = unknown.get(key)
         if not fields or finding.status is Status.NOT_APPLICABLE:
@@ -82,3 +84,13 @@ def _index(
             if LOCATION in policy:
                 where[(aid, str(policy.get("PolicyName")))] = policy[LOCATION]
     return where, unknown
+
+
+def deploy_time(item: Any, *fields: str) -> str | None:
+    """The first of ``fields`` that a template or plan leaves to deploy time on a mapped item
+    (DB instance, cluster or proxy), as ``Field (${symbol})``; None when all are known."""
+    unknown = (getattr(item, "model_extra", None) or {}).get(UNKNOWN) or {}
+    for name in fields:
+        if name in unknown:
+            return f"{name} ({unknown[name]})"
+    return None

@@ -10,11 +10,15 @@ IaC branch. Three things are added to each item:
   stands for it (the engine turns a finding that judged such a field into ``not_applicable``).
 
 A value the template leaves to AWS (no ``EngineVersion``, no parameter group) is simply absent,
-as in a Describe answer for a field AWS did not return. Account and Region come from
-``--account`` / ``--region`` or the file (a plan's provider Region); when neither says, the
-placeholders ``UNKNOWN_ACCOUNT`` / ``UNKNOWN_REGION`` stand for them (the snapshot needs real
-shapes there), and the pseudo-parameter symbols in policies are replaced by the same
-placeholders so that a grant built with ``${AWS::Region}`` still names the template's database.
+as in a Describe answer for a field AWS did not return. A parameter group's value that only
+deploy time knows stays as its symbol (the TLS rules say not applicable on it). A policy put on
+or attached to a role, user or group the file does not define gets a stand-in principal marked
+``rdsiam:external``, so that its grants are judged but not the principal's own definition.
+Account and Region come from ``--account`` / ``--region`` or the file (a plan's provider
+Region); when neither says, the placeholders ``UNKNOWN_ACCOUNT`` / ``UNKNOWN_REGION`` stand for
+them (the snapshot needs real shapes there), and the pseudo-parameter symbols in policies are
+replaced by the same placeholders so that a grant built with ``${AWS::Region}`` still names the
+template's database.
 """
 
 from __future__ import annotations
@@ -39,6 +43,10 @@ from checker.knowledge.regions import partition_of
 
 LOCATION = "rdsiam:location"
 UNKNOWN = "rdsiam:unknown"
+# A role, user or group that a file's policy or attachment names but the file does not define
+# (an existing role): it stands in the iam section so that the policy is judged, without the
+# trust policy, boundary or other policies it really has, which the rules must not assume.
+EXTERNAL = "rdsiam:external"
 
 
 class Mapper:
@@ -104,7 +112,7 @@ class Mapper:
             res.address = renames.get(res.address, res.address)
         file = _File(iac, account, region, partition)
         rds = _Rds(file, reg)
-        iam = _Iam(file, acc["iam"], self.policies.setdefault(account, {}))
+        iam = _Iam(file, acc["iam"], self.policies.setdefault(account, {}), label)
         for res in iac.resources:
             rds.add(res)
             iam.add(res)
@@ -149,10 +157,8 @@ class _File:
                 self.by_name.setdefault(name, res)
 
     def location(self, res: IacResource) -> dict[str, Any]:
-        out: dict[str, Any] = {"path": res.path, "line": res.line}
-        if not self.cfn:
-            out["address"] = res.address
-        return out
+        # the address also ties a finding to waivers in the resource's Metadata
+        return {"path": res.path, "line": res.line, "address": res.address}
 
     def target(self, value: Any) -> IacResource | None:
         """The resource a value refers to: ``${Logical}``/``${Logical.Attr}`` (CloudFormation),
@@ -175,24 +181,31 @@ class _File:
         return f"arn:{self.partition}:{service}:{region}:{self.account}:{kind}{name}"
 
 
+# The property holding a resource's own name, by type (Terraform: ``name`` unless listed). The
+# same property names on other types name a parent (an instance's DBClusterIdentifier or
+# DBParameterGroupName, a target group's DBProxyName): matching those made a member its own
+# cluster, and an instance the parameter group it names.
+_OWN_NAME = {
+    "AWS::RDS::DBInstance": "DBInstanceIdentifier",
+    "AWS::RDS::DBCluster": "DBClusterIdentifier",
+    "AWS::RDS::DBProxy": "DBProxyName",
+    "AWS::RDS::DBParameterGroup": "DBParameterGroupName",
+    "AWS::RDS::DBClusterParameterGroup": "DBClusterParameterGroupName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::Group": "GroupName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "aws_db_instance": "identifier",
+    "aws_rds_cluster_instance": "identifier",
+    "aws_rds_cluster": "cluster_identifier",
+}
+
+
 def _names(res: IacResource) -> set[str]:
     """The names a resource is given in the file (to match literal references)."""
-    props = res.properties
-    keys = (
-        "DBInstanceIdentifier",
-        "DBClusterIdentifier",
-        "DBProxyName",
-        "DBParameterGroupName",
-        "DBClusterParameterGroupName",
-        "RoleName",
-        "UserName",
-        "GroupName",
-        "ManagedPolicyName",
-        "identifier",
-        "cluster_identifier",
-        "name",
-    )
-    return {props[k] for k in keys if isinstance(props.get(k), str) and not is_unknown(props[k])}
+    key = _OWN_NAME.get(res.type, None if res.type.startswith("AWS::") else "name")
+    value = res.properties.get(key) if key else None
+    return {value} if isinstance(value, str) and not is_unknown(value) else set()
 
 
 def _family(item: dict[str, Any]) -> str | None:
@@ -429,10 +442,12 @@ class _Rds:
     def _cfn_group(self, res: IacResource) -> None:
         p = res.properties
         params = p.get("Parameters") or {}
+        # A value only deploy time knows stays as its symbol: dropping it would make the rules
+        # judge the engine default instead, a false fail (or pass) on rds.force_ssl from a
+        # parameter without a default; the TLS rules say not applicable on a symbol.
         items = [
             {"ParameterName": k, "ParameterValue": str(v), "Source": "user", "ApplyType": "dynamic"}
             for k, v in params.items()
-            if not is_unknown(v)
         ]
         section = (
             "DBClusterParameterGroups"
@@ -549,7 +564,7 @@ class _Rds:
                 "ApplyMethod": param.get("apply_method", "immediate"),
             }
             for param in p.get("parameter") or []
-            if isinstance(param, dict) and not is_unknown(param.get("value"))
+            if isinstance(param, dict)  # an unknown value stays its symbol, as in _cfn_group
         ]
         section = (
             "DBClusterParameterGroups"
@@ -608,10 +623,20 @@ class _Rds:
 class _Iam:
     """Roles, users, groups and policies, in the shape of GetAccountAuthorizationDetails."""
 
-    def __init__(self, file: _File, iam: dict[str, Any], by_arn: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        file: _File,
+        iam: dict[str, Any],
+        by_arn: dict[str, dict[str, Any]],
+        label: str | None = None,
+    ) -> None:
         self.file = file
         self.iam = iam
         self.by_arn = by_arn  # the account's managed policies, by ARN
+        # the file's EXTERNAL principals by ARN; labelled like its addresses in a run of several
+        # files, so that two files' policies named alike on one role keep their own findings
+        self.externals: dict[str, dict[str, Any]] = {}
+        self.label = label
         self.roles: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.groups: dict[str, dict[str, Any]] = {}
@@ -710,6 +735,41 @@ class _Iam:
             return table.get(target.address)
         return None
 
+    def _owner(self, kind: str, value: Any) -> dict[str, Any] | None:
+        """The principal a policy is put on or attached to: the file's own, else one the file
+        does not define (an existing role named by its name, a parameter or a data source), as
+        an EXTERNAL stand-in. Dropping the policy instead would leave its connect grants
+        unjudged."""
+        found = self._principal(kind, value)
+        if found is not None or value is None or isinstance(value, (dict, list)):
+            return found
+        target = self.file.target(value)
+        name = str(value)
+        if target is not None:
+            if target.type in _PRINCIPAL_TYPES:
+                return None  # the file's principal of another kind: not this one
+            given = target.properties.get("name", target.properties.get("role_name"))
+            if only_symbol(name) is not None and isinstance(given, str) and not is_unknown(given):
+                name = given  # data.aws_iam_role.x.id unknown in the plan, its name known
+        if self.label:
+            name = f"{name}@{self.label}"
+        arn = self.file.arn("iam", f"{kind}/", name)
+        principal = self.externals.get(arn)
+        if principal is None:
+            list_key, name_key, inline_key = _PRINCIPAL_KEYS[kind]
+            principal = {
+                name_key: name,
+                "Arn": arn,
+                inline_key: [],
+                "AttachedManagedPolicies": [],
+                EXTERNAL: True,
+            }
+            if kind == "user":
+                principal["GroupList"] = []
+            self.externals[arn] = principal
+            self.iam[list_key].append(principal)
+        return principal
+
     def finish(self) -> None:
         """Policies and attachments that name principals (which may come later in the file)."""
         for res in self.later:
@@ -717,8 +777,13 @@ class _Iam:
             loc = self.file.location(res)
             if res.type == "attach":
                 which = next(k for k in ("role", "user", "group") if k in p)
-                principal = self._principal(which, p[which])
                 arn = self._policy_arn(str(p["arn"]))
+                # a policy of the files attached to a principal outside them still names it
+                principal = (
+                    self._owner(which, p[which])
+                    if arn in self.by_arn
+                    else self._principal(which, p[which])
+                )
                 if principal is not None:
                     name = arn.rsplit("/", 1)[-1]
                     principal["AttachedManagedPolicies"].append(
@@ -747,7 +812,7 @@ class _Iam:
                     kind = res.type.split("_")[2]
                     targets.append((kind, p.get(kind)))
                 for kind, value in targets:
-                    principal = self._principal(kind, value)
+                    principal = self._owner(kind, value)
                     if principal is None:
                         continue
                     key = {
@@ -764,8 +829,12 @@ class _Iam:
                 "aws_iam_group_policy_attachment",
             ):
                 owner = res.type.split("_")[2]
-                principal = self._principal(owner, p.get(owner))
                 arn = self._policy_arn(str(p.get("policy_arn")))
+                principal = (
+                    self._owner(owner, p.get(owner))
+                    if arn in self.by_arn
+                    else self._principal(owner, p.get(owner))
+                )
                 if principal is not None:
                     principal["AttachedManagedPolicies"].append(
                         {"PolicyName": arn.rsplit("/", 1)[-1], "PolicyArn": arn}
@@ -789,6 +858,23 @@ class _Iam:
                     if user is not None and group is not None:
                         user["GroupList"].append(group["GroupName"])
 
+
+_PRINCIPAL_TYPES = frozenset(
+    {
+        "AWS::IAM::Role",
+        "AWS::IAM::User",
+        "AWS::IAM::Group",
+        "aws_iam_role",
+        "aws_iam_user",
+        "aws_iam_group",
+    }
+)
+# kind -> (GetAccountAuthorizationDetails list, name field, inline policy list)
+_PRINCIPAL_KEYS = {
+    "role": ("RoleDetailList", "RoleName", "RolePolicyList"),
+    "user": ("UserDetailList", "UserName", "UserPolicyList"),
+    "group": ("GroupDetailList", "GroupName", "GroupPolicyList"),
+}
 
 # Terraform data sources that only say where the plan runs: the same as the pseudo-parameters.
 _DATA_SCOPE = re.compile(

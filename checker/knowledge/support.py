@@ -200,6 +200,18 @@ def version_support(
     return engine_support(engine)
 
 
+# A Region the tables single out for nothing, to compare the singled-out ones with.
+_ORDINARY_REGION = "us-east-1"
+
+
+def depends_on_region(engine: str, version: str | None, instance_class: str | None = None) -> bool:
+    """Whether the tables answer differently in some Region for this engine and version (a
+    template that does not say its Region cannot be judged on them until deploy)."""
+    regions = (_ORDINARY_REGION, *MARIADB_NO_REGIONS, *MARIADB_11_4_REGIONS)
+    answers = {version_support(engine, version, r, instance_class).verdict for r in regions}
+    return len(answers) > 1
+
+
 def class_support(engine: str, instance_class: str | None) -> Support:
     """Support by instance class alone (for cluster members, whose version the cluster has)."""
     name = engine.lower()
