@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from checker.model.report import InputFile
     from checker.model.snapshot import Snapshot
     from checker.rule import Rule
+    from checker.waivers import Waiver
 
 FAIL_ON = ("critical", "high", "medium", "low", "info", "never")
 EXIT_USAGE = 2
@@ -152,6 +153,18 @@ def _parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="show one rule's documentation")
     explain.add_argument("rule_id", metavar="RULE_ID")
 
+    diff = sub.add_parser(
+        "diff",
+        help="new, resolved and changed findings between two JSON reports",
+        description="Compare two JSON reports (rdsiam check --format json) by finding id:"
+        " failures and errors new in NEW, those resolved since OLD, and findings whose status,"
+        " severity, message or waiver changed. Exit 1 when NEW has new problems.",
+    )
+    diff.add_argument("old", metavar="OLD")
+    diff.add_argument("new", metavar="NEW")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.add_argument("--output", "-o", metavar="FILE", help="write here (atomically)")
+
     docs = sub.add_parser("docs", help="write the rule documentation pages")
     docs.add_argument("--out", required=True, metavar="DIR")
     return parser
@@ -163,7 +176,8 @@ def _evaluation_options(parser: argparse.ArgumentParser, formats: Sequence[str])
         choices=formats,
         default="text",
         help="text (default); json (the report); sarif (SARIF 2.1.0, for code scanning);"
-        " junit (JUnit XML, for CI test reports)",
+        " junit (JUnit XML, for CI test reports); markdown (a summary for a pull-request"
+        " comment); html (one self-contained page with filters)",
     )
     parser.add_argument(
         "--output",
@@ -174,8 +188,9 @@ def _evaluation_options(parser: argparse.ArgumentParser, formats: Sequence[str])
     parser.add_argument(
         "--fail-on",
         choices=FAIL_ON,
-        default="low",
-        help="lowest severity whose failures give exit code 1 (default: low)",
+        default=None,
+        help="lowest severity whose failures give exit code 1 (default: the configuration's"
+        " fail_on, else low)",
     )
     parser.add_argument(
         "--select",
@@ -194,15 +209,34 @@ def _evaluation_options(parser: argparse.ArgumentParser, formats: Sequence[str])
     parser.add_argument(
         "--cert-warning-days",
         type=int,
-        default=30,
+        default=None,
         metavar="N",
-        help="fail certificates expiring within N days (default 30)",
+        help="fail certificates expiring within N days (default: the configuration's, else 30)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (rdsiam.toml, or a pyproject.toml with [tool.rdsiam]);"
+        " default: the nearest one from the current directory upward",
+    )
+    parser.add_argument(
+        "--no-config", action="store_true", help="ignore any configuration file found"
+    )
+    parser.add_argument(
+        "--waivers",
+        metavar="FILE",
+        help="waivers file (TOML or YAML); default: the configuration's waivers key",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REPORT",
+        help="an earlier JSON report: only failures not in it count toward the exit code",
     )
     parser.add_argument(
         "--all",
         action="store_true",
         dest="show_all",
-        help="text and sarif formats: list passes and not-applicable findings too",
+        help="text, sarif and markdown formats: list passes and not-applicable findings too",
     )
 
 
@@ -317,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rules(args)
         if args.command == "explain":
             return _explain(args)
+        if args.command == "diff":
+            return _diff(args)
         return _docs(args)
     except (InputError, UsageError) as exc:
         print(f"rdsiam: {exc}", file=sys.stderr)
@@ -357,7 +393,7 @@ def _check(args: argparse.Namespace) -> int:
         print("rdsiam: no recognized inputs; nothing to check", file=sys.stderr)
         return 0
     files.note(inputs.notes)
-    return _evaluate(args, rules, inputs.snapshot, inputs.files)
+    return _evaluate(args, rules, inputs.snapshot, inputs.files, inputs.waivers)
 
 
 def _parameters(args: argparse.Namespace) -> dict[str, str]:
@@ -376,12 +412,26 @@ def _parameters(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _rules_for(args: argparse.Namespace) -> list[type[Rule]]:
-    from checker import registry
+    """The rules to run; also settles the configuration into ``args`` (command-line options
+    win over the file), so every usage or configuration error comes before any input is read."""
+    from checker import config, registry
 
+    if args.config and args.no_config:
+        raise UsageError("--config and --no-config exclude each other")
+    cfg = config.load(args.config, search=not args.no_config)
+    args.settings = cfg
+    if args.fail_on is None:
+        args.fail_on = cfg.fail_on or "low"
+    if args.cert_warning_days is None:
+        args.cert_warning_days = cfg.cert_warning_days if cfg.cert_warning_days is not None else 30
     if args.cert_warning_days < 0:
         raise UsageError("--cert-warning-days must be 0 or more")
+    if args.waivers is None:
+        args.waivers = cfg.waivers
+    select = args.select if args.select is not None else cfg.select
+    ignore = args.ignore if args.ignore is not None else cfg.ignore
     return registry.select(
-        registry.all_rules(), registry.parse_codes(args.select), registry.parse_codes(args.ignore)
+        registry.all_rules(), registry.parse_codes(select), registry.parse_codes(ignore)
     )
 
 
@@ -403,20 +453,32 @@ def _evaluate(
     rules: list[type[Rule]],
     snapshot: Snapshot,
     input_files: list[InputFile],
+    template_waivers: Sequence[Waiver] = (),
 ) -> int:
     """Run the rules on a snapshot, render the report, and return the exit code."""
-    _settle_gc()
+    from checker import registry, waivers
+    from checker.baseline import load_report
     from checker.context import Settings
     from checker.engine import exit_code, run
     from checker.report import renderer, write_atomic
+    from checker.rule import Severity
 
+    accepted = waivers.load_file(args.waivers) if args.waivers else []
+    accepted += template_waivers
+    waivers.check_rules(accepted, (r.id for r in registry.all_rules()))
+    baseline = load_report(args.baseline) if args.baseline else None
+    _settle_gc()
     report = run(
         snapshot,
         rules,
         now=_as_of(args.as_of),
         inputs=input_files,
         settings=Settings(cert_warning_days=args.cert_warning_days),
+        severity_overrides={k: Severity(v) for k, v in args.settings.severity.items()},
+        waivers=accepted,
+        baseline=baseline,
     )
+    report.fail_on = args.fail_on
     to_terminal = not args.output and sys.stdout.isatty()
     colour = to_terminal and "NO_COLOR" not in os.environ
     chunks = renderer(args.format)(report, colour=colour, show_all=args.show_all)
@@ -652,6 +714,27 @@ def _db_users(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    """``rdsiam diff OLD NEW``: exit 1 when NEW has problems OLD did not."""
+    from checker.baseline import diff, load_report, render_text
+    from checker.report import write_atomic
+
+    if args.output:
+        _refuse_overwriting_input(args.output, [args.old, args.new])
+    result = diff(load_report(args.old), load_report(args.new))
+    if args.format == "json":
+        import json
+
+        chunks = [json.dumps(result, indent=2, ensure_ascii=False) + "\n"]
+    else:
+        chunks = list(render_text(result))
+    if args.output:
+        write_atomic(args.output, chunks)
+    else:
+        sys.stdout.write("".join(chunks))
+    return 1 if result["summary"]["new"] else 0
 
 
 def _csv(value: str | None) -> list[str] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from checker import controls
 from checker.rule import Rule
 
 
@@ -20,7 +21,7 @@ def rule_page(rule: type[Rule]) -> str:
         f"| Severity | {rule.severity.value} |",
         f"| Resource types | {', '.join(f'`{t}`' for t in rule.resource_types())} |",
         f"| Reads | {', '.join(f'`{s}`' for s in rule.reads)} |",
-        f"| Controls | {', '.join(rule.controls) or '-'} |",
+        f"| Controls | {', '.join(controls.for_rule(rule.id)) or '-'} |",
         f"| Source | {rule.source_url} |",
         "",
     ]

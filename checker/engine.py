@@ -12,10 +12,14 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
+from checker import controls
+from checker.baseline import LoadedReport, mark
 from checker.context import Context, Settings
 from checker.model.report import InputFile, Report
 from checker.model.snapshot import Region, Snapshot
 from checker.rule import Finding, Resource, Rule, Severity, Status
+from checker.waivers import Waiver
+from checker.waivers import apply as apply_waivers
 
 # uuid5 namespace of finding ids; fixed forever so ids stay stable across versions.
 FINDING_NAMESPACE = uuid.UUID("6f1c3a52-8d1e-5b7a-9c40-2f5e7d4b1a90")
@@ -40,8 +44,11 @@ def run(
     settings: Settings | None = None,
     inputs: Iterable[InputFile] = (),
     severity_overrides: Mapping[str, Severity] | None = None,
+    waivers: Sequence[Waiver] = (),
+    baseline: LoadedReport | None = None,
 ) -> Report:
-    """Evaluate ``rules`` on ``snapshot`` at time ``now``."""
+    """Evaluate ``rules`` on ``snapshot`` at time ``now``; attach ``waivers`` to the failures
+    they match, and mark each finding new or known against ``baseline``."""
     ctx = Context(snapshot, now, settings or Settings())
     findings: list[Finding] = []
     for rule_cls in rules:
@@ -69,6 +76,8 @@ def run(
         annotate(findings, snapshot)
     _assign_ids(findings)
     findings.sort(key=lambda f: f.sort_key)
+    waiver_states = apply_waivers(findings, waivers, now, [r.id for r in rules])
+    baseline_summary = None if baseline is None else mark(findings, baseline)
     access = None
     if any(a.iam is not None for a in snapshot.accounts):
         from checker.iam.access import build
@@ -85,6 +94,9 @@ def run(
         regions=regions,
         collection_errors=[e.model_dump(exclude_none=True) for e in snapshot.errors],
         access=access,
+        controls=controls.summary(rules, findings),
+        waivers=waiver_states,
+        baseline=baseline_summary,
     )
 
 
@@ -212,12 +224,15 @@ def _uuid5(name: str) -> str:
 
 
 def exit_code(report: Report, fail_on: str) -> int:
-    """0 clean, 1 a failure at or above ``fail_on``, 3 no such failure but errors."""
+    """0 clean, 1 a failure at or above ``fail_on``, 3 no such failure but errors.
+
+    Failures under an active waiver, and with a baseline the failures it already had, do not
+    count; errors always do (a run that could not look is never clean)."""
     threshold = None if fail_on == "never" else Severity(fail_on).rank
-    failed = any(
+    failed = threshold is not None and any(
         f.status is Status.FAIL
-        and f.waiver is None
-        and threshold is not None
+        and not f.waived
+        and f.baseline != "known"
         and f.severity.rank >= threshold
         for f in report.findings
     )

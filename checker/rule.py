@@ -77,6 +77,9 @@ class Resource:
 class Location:
     path: str
     line: int | None = None
+    # IaC: the logical id / address of the resource the finding's item is written in (for
+    # waivers in a resource's Metadata); not part of the report's location
+    address: str | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)
@@ -91,6 +94,12 @@ class Finding:
     location: Location | None = None
     waiver: dict[str, Any] | None = None
     id: str = ""
+    baseline: str | None = None  # "new" or "known", when the run has a baseline
+
+    @property
+    def waived(self) -> bool:
+        """A failure under an active (unexpired) waiver: reported, not counted."""
+        return self.waiver is not None and self.waiver.get("state") == "active"
 
     @property
     def sort_key(self) -> tuple[str, str, str, str]:
@@ -116,7 +125,7 @@ class Rule:
     severity: ClassVar[Severity]
     resource_type: ClassVar[str | tuple[str, ...]]
     reads: ClassVar[tuple[str, ...]]
-    controls: ClassVar[tuple[str, ...]] = ()
+    # A rule's compliance controls are data: checker/knowledge/controls.json (checker.controls)
     source_url: ClassVar[str]
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterable[Finding]:

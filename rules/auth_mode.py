@@ -64,7 +64,6 @@ class InstanceIamAuthEnabled(Rule):
     severity = Severity.MEDIUM
     resource_type = "AWS::RDS::DBInstance"
     reads = ("DBInstances", "OrderableDBInstanceOptions")
-    controls = ("AWS-FSBP:RDS.10",)
     source_url = IAM_DOC
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
@@ -130,7 +129,6 @@ class ClusterIamAuthEnabled(Rule):
     severity = Severity.MEDIUM
     resource_type = "AWS::RDS::DBCluster"
     reads = ("DBClusters", "OrderableDBInstanceOptions")
-    controls = ("AWS-FSBP:RDS.12",)
     source_url = AURORA_IAM_DOC
 
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 import pytest
 from conftest import ROOT, run_cli
 
+from checker import controls
 from checker.docs import rule_page
 from checker.model.report import InputFile, Report
 from checker.report import FORMATS, junit, sarif
@@ -163,7 +164,7 @@ def test_sarif_rules_carry_the_catalog(
         assert props["severity"] == rule.severity.value
         assert props["security-severity"] == expected[rule.severity.value]
         assert set(rule.resource_types()) <= set(props["tags"])
-        assert props.get("controls", []) == list(rule.controls)
+        assert props.get("controls", []) == list(controls.for_rule(rule.id))
 
 
 def test_sarif_invocation_and_artifacts(
@@ -339,7 +340,12 @@ def test_sarif_physical_location_of_a_template_finding(
 
 
 def test_waived_failure_is_suppressed_and_skipped() -> None:
-    waiver = {"reason": "master user switched to IAM on purpose", "expires": "2027-01-31"}
+    waiver = {
+        "reason": "master user switched to IAM on purpose",
+        "owner": "db-team",
+        "expires": "2027-01-31",
+        "state": "active",
+    }
     report = _report(_finding(waiver=waiver), _finding(resource=Resource("T", "other")))
     results = _sarif(report)["runs"][0]["results"]
     assert results[0]["suppressions"] == [
@@ -357,7 +363,19 @@ def test_waived_failure_is_suppressed_and_skipped() -> None:
     assert (suite.get("failures"), suite.get("skipped")) == ("1", "1")
     skipped = suite.find("testcase/skipped")
     assert skipped is not None
-    assert skipped.get("message") == "waived: master user switched to IAM on purpose"
+    assert skipped.get("message") == (
+        "waived by db-team until 2027-01-31: master user switched to IAM on purpose"
+    )
+
+
+def test_expired_waiver_suppresses_nothing() -> None:
+    waiver = {"reason": "r", "owner": "o", "expires": "2020-01-31", "state": "expired"}
+    report = _report(_finding(waiver=waiver))
+    (result,) = _sarif(report)["runs"][0]["results"]
+    assert "suppressions" not in result
+    suite = _junit(report).find("testsuite")
+    assert suite is not None
+    assert (suite.get("failures"), suite.get("skipped")) == ("1", "0")
 
 
 def test_special_characters_survive() -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from checker import contract
 from checker.collect import files
@@ -12,6 +12,9 @@ from checker.collect.merge import merge
 from checker.errors import InputError
 from checker.model.report import InputFile
 from checker.model.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from checker.waivers import Waiver
 
 _ACCOUNT_ID_LEN = 12
 
@@ -21,6 +24,7 @@ class Inputs:
     snapshot: Snapshot
     files: list[InputFile]
     notes: list[str]
+    waivers: list[Waiver] = field(default_factory=list)  # from templates' Metadata
 
 
 def load_snapshot(
@@ -39,10 +43,12 @@ def load_snapshot(
     loaded = files.load(paths, resource_id, options)
     if loaded.iac:
         from checker.iac.to_snapshot import to_snapshot
+        from checker.waivers import from_templates
 
         doc, notes = to_snapshot(loaded.iac, account, region)
         loaded.notes.extend(notes)
-        return Inputs(to_model("the templates", doc), loaded.inputs, loaded.notes)
+        waivers = from_templates(loaded.iac)
+        return Inputs(to_model("the templates", doc), loaded.inputs, loaded.notes, waivers)
     if len(loaded.snapshots) == 1 and not loaded.fragments:
         where, doc = loaded.snapshots[0]
     else:

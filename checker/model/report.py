@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from checker import __version__
+from checker import __version__, controls
 from checker.rule import Finding, Resource, Rule, Status
 
 REPORT_FORMAT = "rdsiam-report"
@@ -31,6 +33,10 @@ class Report:
     collection_errors: list[dict[str, Any]] = field(default_factory=list)
     access: list[dict[str, Any]] | None = None  # who can connect as whom (snapshots with IAM)
     tool_version: str = __version__
+    controls: list[dict[str, Any]] = field(default_factory=list)  # per-control summary
+    waivers: list[dict[str, Any]] = field(default_factory=list)  # every waiver, with its state
+    baseline: dict[str, Any] | None = None  # with --baseline: the earlier report, counts
+    fail_on: str = "low"  # the run's --fail-on: the verdict of the Markdown and HTML reports
 
     def summary(self) -> dict[str, int]:
         """Count of findings by status (every status present, zeros included)."""
@@ -44,7 +50,11 @@ class Report:
         doc = {
             "format": REPORT_FORMAT,
             "version": REPORT_VERSION,
-            "tool": {"name": "rdsiam", "version": self.tool_version},
+            "tool": {
+                "name": "rdsiam",
+                "version": self.tool_version,
+                "rules_sha256": rules_sha256(self.rules),
+            },
             "generated_at": iso(self.generated_at),
             "inputs": [{"path": i.path, "kind": i.kind, "sha256": i.sha256} for i in self.inputs],
             "coverage": {
@@ -53,8 +63,13 @@ class Report:
                 "errors": self.collection_errors,
             },
             "summary": self.summary(),
+            "fail_on": self.fail_on,
             "rules": [rule_dict(r) for r in self.rules],
+            "controls": self.controls,
+            "waivers": self.waivers,
         }
+        if self.baseline is not None:
+            doc["baseline"] = self.baseline
         if with_findings:
             if self.access is not None:
                 doc["access"] = self.access
@@ -74,7 +89,7 @@ def rule_dict(rule: type[Rule]) -> dict[str, Any]:
         "title": rule.title(),
         "severity": rule.severity.value,
         "resource_types": list(rule.resource_types()),
-        "controls": list(rule.controls),
+        "controls": list(controls.for_rule(rule.id)),
         "source_url": rule.source_url,
     }
 
@@ -90,7 +105,23 @@ def resource_dict(r: Resource) -> dict[str, Any]:
     }
 
 
+def rules_sha256(rules: list[type[Rule]]) -> str:
+    """The rule set's version: a hash of what each rule is (id, name, severity, its
+    documentation, controls), so two reports can show they ran the same rules."""
+    digest = hashlib.sha256()
+    for rule in sorted(rules, key=lambda r: r.id):
+        entry = [rule.id, rule.name, rule.severity.value, rule.doc(), controls.for_rule(rule.id)]
+        digest.update(json.dumps(entry).encode())
+    return digest.hexdigest()
+
+
 def finding_dict(f: Finding) -> dict[str, Any]:
+    if f.baseline is not None:
+        return {**_finding_dict(f), "baseline": f.baseline}
+    return _finding_dict(f)
+
+
+def _finding_dict(f: Finding) -> dict[str, Any]:
     return {
         "id": f.id,
         "rule_id": f.rule_id,

@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from checker import controls
 from checker.model.report import Report
 from checker.rule import Finding, Rule, Status
 
@@ -71,7 +72,7 @@ def _counts(findings: list[Finding]) -> dict[str, str]:
     """tests, failures, errors, skipped: as JUnit counts them."""
     failures = errors = skipped = 0
     for f in findings:
-        if f.status is Status.FAIL and f.waiver is None:
+        if f.status is Status.FAIL and not f.waived:
             failures += 1
         elif f.status is Status.ERROR:
             errors += 1
@@ -91,8 +92,8 @@ def _properties(rule: type[Rule]) -> str:
         "rule.severity": rule.severity.value,
         "rule.source_url": rule.source_url,
     }
-    if rule.controls:
-        values["rule.controls"] = ", ".join(rule.controls)
+    if controls.for_rule(rule.id):
+        values["rule.controls"] = ", ".join(controls.for_rule(rule.id))
     lines = [f"      <property{_attrs({'name': k, 'value': v})}/>\n" for k, v in values.items()]
     return "    <properties>\n" + "".join(lines) + "    </properties>\n"
 
@@ -104,8 +105,15 @@ def _testcase(f: Finding) -> str:
     head = f"    <testcase{_attrs(attrs)}"
     if f.status is Status.PASS:
         return head + "/>\n"
-    if f.status is Status.FAIL and f.waiver is not None:
-        tag, attrs = "skipped", {"message": f"waived: {_waiver_reason(f.waiver)}"}
+    if f.status is Status.FAIL and f.waived and f.waiver is not None:
+        w = f.waiver
+        tag, attrs = (
+            "skipped",
+            {
+                "message": f"waived by {w.get('owner')} until {w.get('expires')}:"
+                f" {_waiver_reason(w)}"
+            },
+        )
     elif f.status is Status.FAIL:
         tag, attrs = "failure", {"message": f.message, "type": f.severity.value}
     elif f.status is Status.ERROR:

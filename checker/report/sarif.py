@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import orjson
 
+from checker import controls
 from checker.docs import rule_page
 from checker.model.report import Report, iso, resource_dict
 from checker.rule import Finding, Location, Resource, Rule, Severity, Status
@@ -99,8 +100,12 @@ def render(report: Report, *, show_all: bool = False, **_: object) -> Iterator[s
             "generatedAt": iso(report.generated_at),
             "summary": report.summary(),
             "coverage": {"accounts": report.accounts, "regions": report.regions},
+            "controls": report.controls,
+            "waivers": report.waivers,
         },
     }
+    if report.baseline is not None:
+        run["properties"]["baseline"] = report.baseline
     doc = {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
     text = json.dumps(doc, indent=2, ensure_ascii=False)
     if not _writable(text):  # lone surrogates in a collection error's text, say
@@ -129,10 +134,12 @@ def _rule(rule: type[Rule]) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "severity": rule.severity.value,
         "security-severity": SECURITY_SEVERITY[rule.severity],
-        "tags": _unique(["security", "rdsiam", *rule.resource_types(), *rule.controls]),
+        "tags": _unique(
+            ["security", "rdsiam", *rule.resource_types(), *controls.for_rule(rule.id)]
+        ),
     }
-    if rule.controls:
-        properties["controls"] = list(rule.controls)
+    if controls.for_rule(rule.id):
+        properties["controls"] = list(controls.for_rule(rule.id))
     return {
         "id": rule.id,
         "name": rule.name,
@@ -204,8 +211,10 @@ def _result(f: Finding, rule_index: int | None, cwd: str) -> dict[str, Any]:
             # A finding id is the same for the same rule and resource in every run: the
             # identity of "logically identical results", not of this one result object.
             result["correlationGuid"] = f.id
-    if f.waiver is not None:
+    if f.waived and f.waiver is not None:
         result["suppressions"] = [_suppression(f.waiver)]
+    if f.baseline is not None:  # SARIF 3.27.24: new, or unchanged since the baseline run
+        result["baselineState"] = "unchanged" if f.baseline == "known" else "new"
     properties: dict[str, Any] = {
         "status": f.status.value,
         "severity": f.severity.value,

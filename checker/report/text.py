@@ -40,8 +40,16 @@ def render(report: Report, *, colour: bool = False, show_all: bool = False) -> I
             place = f" {where}" if where else ""
             if f.location is not None:
                 place += f" {f.location.path}" + (f":{f.location.line}" if f.location.line else "")
-            label = paint(_COLOURS[f.status], f"{_LABEL[f.status]:<5}")
-            lines.append(f"  {label} [{f.severity.value}]{place}: {f.message}")
+            if f.waived:
+                label = paint("2", "WAIVED")
+            else:
+                label = paint(_COLOURS[f.status], f"{_LABEL[f.status]:<5}")
+            mark = " (known)" if f.baseline == "known" and f.status is Status.FAIL else ""
+            lines.append(f"  {label} [{f.severity.value}]{place}{mark}: {f.message}")
+            if f.waiver is not None:
+                w = f.waiver
+                verb = "waived" if f.waived else "waiver EXPIRED"
+                lines.append(f"         {verb} by {w['owner']} until {w['expires']}: {w['reason']}")
         lines.append("")
     for err in report.collection_errors:
         where = "/".join(str(err.get(k)) for k in ("account_id", "region") if err.get(k))
@@ -52,9 +60,28 @@ def render(report: Report, *, colour: bool = False, show_all: bool = False) -> I
                 f" {err.get('code')}: {err.get('message')}",
             )
         )
+    for w in report.waivers:
+        if w["state"] in ("expired", "stale"):
+            where = w["source"]["path"] + (f":{w['source']['line']}" if w["source"]["line"] else "")
+            what = (
+                f"expired on {w['expires']}"
+                if w["state"] == "expired"
+                else "stale: it matches no failure"
+            )
+            lines.append(paint("33", f"waiver {w['rule']} {w['resource']} ({where}) {what}"))
+    failing = [c["id"] for c in report.controls if c["status"] == "fail"]
+    if failing:
+        lines.append(f"controls failing: {', '.join(failing)}")
     s = report.summary()
+    waived = sum(1 for f in report.findings if f.waived)
     lines.append(
         f"{len(report.rules)} rules, {len(report.findings)} findings: {s['pass']} pass,"
-        f" {s['fail']} fail, {s['not_applicable']} not applicable, {s['error']} error"
+        f" {s['fail']} fail" + (f" ({waived} waived)" if waived else "") + ","
+        f" {s['not_applicable']} not applicable, {s['error']} error"
+        + (
+            f"; {report.baseline['new']} new since {report.baseline['path']}"
+            if report.baseline is not None
+            else ""
+        )
     )
     yield "\n".join(lines) + "\n"
