@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from checker.model.report import Report
 
-FORMATS = ("text", "json", "sarif", "junit")
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
 
 
 def renderer(fmt: str) -> Callable[..., Iterator[str]]:
@@ -27,6 +27,14 @@ def renderer(fmt: str) -> Callable[..., Iterator[str]]:
         from checker.report import junit
 
         return junit.render
+    if fmt == "markdown":
+        from checker.report import markdown
+
+        return markdown.render
+    if fmt == "html":
+        from checker.report import html
+
+        return html.render
     from checker.report import text
 
     return text.render
