@@ -9,7 +9,7 @@ grants of a policy that pass are one pass finding listing them (``_GrantRule``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from checker.context import Context
 from checker.iac.findings import deploy_time
@@ -61,9 +61,20 @@ RESTRICTING_KEYS = (
 )
 
 
-def _each_connect_arn(
-    rule: Rule, ctx: Context, judge: Callable[[Grant, DbUserArn, Context], Iterator[Finding]]
-) -> Iterator[Finding]:
+class _Pass(NamedTuple):
+    """A grant that passes a rule. A large account has a million of these (every grant, every
+    rule), and ``_rolled_up`` turns each policy's into one finding, so they stay this small."""
+
+    grant: Grant
+    message: str  # the finding's message when the policy has no other passing grant
+    extra: dict[str, Any]
+
+
+Verdict = Finding | _Pass
+Judge = Callable[[Grant, DbUserArn, Context], Iterator[Verdict]]
+
+
+def _each_connect_arn(rule: Rule, ctx: Context, judge: Judge) -> Iterator[Verdict]:
     """Every grant: not applicable when it has no connect ARN to judge (NotResource, ``*``, a
     malformed ARN), else what ``judge`` says of its parsed ARN."""
     for grant in ctx.grants.grants:
@@ -129,49 +140,62 @@ class _GrantRule(Rule):
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         return _rolled_up(self, self.judge(snap, ctx))
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
-        """Every grant's finding; by default ``_judge`` on each parsed connect ARN."""
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
+        """Every grant's verdict; by default ``_judge`` on each parsed connect ARN."""
         return _each_connect_arn(self, ctx, self._judge)
 
-    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
         raise NotImplementedError
 
+    def grant_passed(self, grant: Grant, message: str, **extra: Any) -> _Pass:
+        """A grant that passes (``extra``: evidence beyond its statement and Resource)."""
+        return _Pass(grant, message, extra)
 
-def _rolled_up(rule: _GrantRule, findings: Iterator[Finding]) -> Iterator[Finding]:
+
+def _rolled_up(rule: _GrantRule, verdicts: Iterator[Verdict]) -> Iterator[Finding]:
     """Non-pass findings as they come; the passes of each policy as one finding."""
-    passes: dict[int, list[Finding]] = {}  # id(policy resource) -> its passes, in order
-    for finding in findings:
-        if finding.status is Status.PASS:
-            passes.setdefault(id(finding.resource), []).append(finding)
+    passes: dict[int, list[Verdict]] = {}  # id(policy resource) -> its passes, in order
+    for item in verdicts:
+        if type(item) is _Pass:
+            passes.setdefault(id(item.grant.where), []).append(item)
+        elif item.status is Status.PASS:  # type: ignore[union-attr]
+            passes.setdefault(id(item.resource), []).append(item)  # type: ignore[union-attr]
         else:
-            yield finding
+            yield item  # type: ignore[misc]
     for group in passes.values():
         yield _policy_pass(rule, group)
 
 
-def _policy_pass(rule: _GrantRule, group: list[Finding]) -> Finding:
+def _policy_pass(rule: _GrantRule, group: list[Verdict]) -> Finding:
     first = group[0]
-    attached = first.evidence.get("attached_to")
-    # each per-grant finding is dropped here, so its evidence dict can become the entry
-    entries = [f.evidence for f in group]
-    for entry in entries:
-        entry.pop("attached_to", None)
+    if type(first) is _Pass:
+        resource, message = first.grant.where, first.message
+        attached: Any = list(first.grant.policy.attached_to)
+    else:
+        resource, message = first.resource, first.message  # type: ignore[union-attr]
+        attached = first.evidence.get("attached_to")  # type: ignore[union-attr]
+    entries: list[dict[str, Any]] = []
+    for item in group:
+        if type(item) is _Pass:
+            base = item.grant.base_evidence
+            entries.append({**base, **item.extra} if item.extra else dict(base))
+        else:  # a pass Finding: its evidence dict is dropped with it, so it becomes the entry
+            entry = item.evidence  # type: ignore[union-attr]
+            entry.pop("attached_to", None)
+            entries.append(entry)
     evidence: dict[str, Any] = {"grants": entries}
     if attached is not None:
         evidence["attached_to"] = attached
-    if len(group) == 1:
-        message = first.message
-    else:
+    if len(group) > 1:
         labels = list(dict.fromkeys(str(e.get("statement")) for e in entries))
         shown = ", ".join(labels[:LABELS_SHOWN])
         if len(labels) > LABELS_SHOWN:
             shown += f" and {len(labels) - LABELS_SHOWN} more"
         word = "statement" if len(labels) == 1 else "statements"
         message = (
-            f"policy '{first.resource.id}': {len(group)} connect grants ({word} {shown})"
-            f" {rule.passes_as}"
+            f"policy '{resource.id}': {len(group)} connect grants ({word} {shown}) {rule.passes_as}"
         )
-    return rule.passed(first.resource, message, evidence)
+    return rule.passed(resource, message, evidence)
 
 
 class ConnectArnWellFormed(_GrantRule):
@@ -212,7 +236,7 @@ class ConnectArnWellFormed(_GrantRule):
     reads = ("iam",)
     source_url = SAR_DOC
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
         index = ctx.grants
         for problem in index.problems:
             yield self.error(
@@ -230,13 +254,11 @@ class ConnectArnWellFormed(_GrantRule):
                     key=grant.subject,
                 )
             elif grant.resource == "*" or isinstance(grant.parsed, DbUserArn):
-                yield self.passed(
-                    where,
+                yield self.grant_passed(
+                    grant,
                     f"policy '{grant.policy.name}' statement"
                     f" {grant.statement.label}: '{grant.resource}' is a well-formed"
                     " connect resource",
-                    grant.evidence(),
-                    key=grant.subject,
                 )
             elif isinstance(grant.parsed, ArnProblem) and grant.parsed.deferred:
                 yield _deferred_arn(self, grant)
@@ -315,7 +337,7 @@ class ConnectArnUsesResourceId(_GrantRule):
     reads = IAM_READS
     source_url = POLICY_DOC
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
         for grant in ctx.grants.grants:
             if isinstance(grant.parsed, ArnProblem) and grant.parsed.deferred:
                 yield _deferred_id(self, grant, ctx.grants)
@@ -325,7 +347,7 @@ class ConnectArnUsesResourceId(_GrantRule):
                 assert isinstance(grant.parsed, DbUserArn)
                 yield from self._judge(grant, grant.parsed, ctx)
 
-    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
         index = ctx.grants
         where = grant.finding_resource()
         rid = parsed.resource_id
@@ -333,12 +355,10 @@ class ConnectArnUsesResourceId(_GrantRule):
             yield _symbolic_id(self, grant, parsed, index)
             return
         if _id_pattern_possible(rid) or parsed.resource_kind is not None:
-            yield self.passed(
-                where,
+            yield self.grant_passed(
+                grant,
                 f"policy '{grant.policy.name}' statement"
                 f" {grant.statement.label} names resource id '{rid}'",
-                grant.evidence(),
-                key=grant.subject,
             )
             return
         hint = ""
@@ -514,9 +534,7 @@ def _deferred_arn(rule: _GrantRule, grant: Grant) -> Finding:
     )
 
 
-def _connect_arns(
-    rule: _GrantRule, ctx: Context, judge: Callable[[Grant, DbUserArn, Context], Iterator[Finding]]
-) -> Iterator[Finding]:
+def _connect_arns(rule: _GrantRule, ctx: Context, judge: Judge) -> Iterator[Verdict]:
     """``_each_connect_arn``, except that an ARN built at deploy time is not applicable for
     that reason, rather than as "not a well-formed connect ARN", which it may well be."""
     for grant in ctx.grants.grants:
@@ -604,21 +622,20 @@ class ConnectArnResourceExists(_GrantRule):
     reads = IAM_READS
     source_url = POLICY_DOC
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
         # a plan's ARN known only after apply is said so, not "not a well-formed ARN"
         return _connect_arns(self, ctx, self._judge)
 
-    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
         index = ctx.grants
         where = grant.finding_resource()
         if parsed.symbolic:
             db = _granted_database(parsed, index)
             if db is not None:
-                yield self.passed(
-                    where,
+                yield self.grant_passed(
+                    grant,
                     f"'{parsed.resource_id}' is {_database_label(db)} of the template",
-                    grant.evidence(database=db.id),
-                    key=grant.subject,
+                    database=db.id,
                 )
             else:
                 yield self.not_applicable(
@@ -653,11 +670,10 @@ class ConnectArnResourceExists(_GrantRule):
                 key=grant.subject,
             )
         elif (db := _granted_database(parsed, index)) is not None:
-            yield self.passed(
-                where,
+            yield self.grant_passed(
+                grant,
                 f"'{parsed.resource_id}' is {_database_label(db)}",
-                grant.evidence(database=db.id),
-                key=grant.subject,
+                database=db.id,
             )
         elif ctx.is_iac:
             yield self.not_applicable(
@@ -716,7 +732,7 @@ class ConnectGrantBounded(_GrantRule):
     reads = IAM_READS
     source_url = POLICY_DOC
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
         index = ctx.grants
         for grant in index.grants:
             where = grant.finding_resource()
@@ -773,12 +789,10 @@ class ConnectGrantBounded(_GrantRule):
                     key=grant.subject,
                 )
             else:
-                yield self.passed(
-                    where,
+                yield self.grant_passed(
+                    grant,
                     f"policy '{grant.policy.name}' statement"
                     f" {grant.statement.label} names one database and one user",
-                    grant.evidence(),
-                    key=grant.subject,
                 )
 
 
@@ -815,11 +829,11 @@ class ConnectTargetIamEnabled(_GrantRule):
     reads = IAM_READS
     source_url = POLICY_DOC
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
         # a plan's ARN known only after apply is said so, not "not a well-formed ARN"
         return _connect_arns(self, ctx, self._judge)
 
-    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
         index = ctx.grants
         where = grant.finding_resource()
         db = _granted_database(parsed, index)
@@ -834,11 +848,10 @@ class ConnectTargetIamEnabled(_GrantRule):
         enabled = accepts_iam(db, index)
         label = _database_label(db)
         if enabled:
-            yield self.passed(
-                where,
+            yield self.grant_passed(
+                grant,
                 f"{label} accepts IAM database authentication",
-                grant.evidence(database=db.id),
-                key=grant.subject,
+                database=db.id,
             )
         elif ctx.is_iac and (later := _iam_setting_later(db, index)) is not None:
             # the setting from a parameter without a default: "disabled" would be a guess
@@ -897,11 +910,11 @@ class ConnectArnScopeConsistent(_GrantRule):
     reads = ("iam",)
     source_url = POLICY_DOC
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
         # a plan's ARN known only after apply is said so, not "not a well-formed ARN"
         return _connect_arns(self, ctx, self._judge)
 
-    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
         where = grant.finding_resource()
         problems = []
         unknown = [
@@ -988,13 +1001,11 @@ class ConnectArnScopeConsistent(_GrantRule):
                 key=grant.subject,
             )
         else:
-            yield self.passed(
-                where,
+            yield self.grant_passed(
+                grant,
                 f"policy '{grant.policy.name}' statement"
                 f" {grant.statement.label}: partition, Region and account"
                 " agree",
-                grant.evidence(),
-                key=grant.subject,
             )
 
 
@@ -1030,7 +1041,7 @@ class ConnectConditionsSupported(_GrantRule):
         "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html"
     )
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
         for grant in ctx.grants.grants:
             where = grant.finding_resource()
             keys = sorted(
@@ -1053,12 +1064,10 @@ class ConnectConditionsSupported(_GrantRule):
                     key=grant.subject,
                 )
             else:
-                yield self.passed(
-                    where,
+                yield self.grant_passed(
+                    grant,
                     f"policy '{grant.policy.name}' statement"
                     f" {grant.statement.label} uses no ignored condition key",
-                    grant.evidence(),
-                    key=grant.subject,
                 )
 
 
@@ -1092,7 +1101,7 @@ class ConnectNotThroughNegation(_GrantRule):
     reads = ("iam",)
     source_url = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html"
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
         for grant in ctx.grants.grants:
             where = grant.finding_resource()
             how = [
@@ -1117,12 +1126,10 @@ class ConnectNotThroughNegation(_GrantRule):
                     key=grant.subject,
                 )
             else:
-                yield self.passed(
-                    where,
+                yield self.grant_passed(
+                    grant,
                     f"policy '{grant.policy.name}' statement"
                     f" {grant.statement.label} names its action and resource",
-                    grant.evidence(),
-                    key=grant.subject,
                 )
 
 
@@ -1154,7 +1161,7 @@ class ConnectGrantedToRoles(_GrantRule):
     reads = ("iam",)
     source_url = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html"
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
         for grant in ctx.grants.grants:
             where = grant.finding_resource()
             attached = grant.policy.attached_to
@@ -1175,11 +1182,9 @@ class ConnectGrantedToRoles(_GrantRule):
                     key=grant.subject,
                 )
             else:
-                yield self.passed(
-                    where,
+                yield self.grant_passed(
+                    grant,
                     f"policy '{grant.policy.name}' grants rds-db:connect to roles only",
-                    grant.evidence(),
-                    key=grant.subject,
                 )
 
 
@@ -1225,7 +1230,7 @@ class ConnectRoleTrustRestricted(_GrantRule):
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html"
     )
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
         trusts = _trust_policies(snap)
         opened: dict[tuple[str, str], list[str]] = {}  # a role's trust is read once
         # IaC: roles that a template's policy is put on but no template defines stand in without
@@ -1307,11 +1312,10 @@ class ConnectRoleTrustRestricted(_GrantRule):
                     key=grant.subject,
                 )
             else:
-                yield self.passed(
-                    where,
+                yield self.grant_passed(
+                    grant,
                     f"roles with policy '{grant.policy.name}' trust named principals only",
-                    grant.evidence(roles=roles),
-                    key=grant.subject,
+                    roles=roles,
                 )
 
 
@@ -1409,7 +1413,7 @@ class ConnectActionValid(_GrantRule):
     reads = ("iam",)
     source_url = POLICY_DOC
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
         index = ctx.grants
         seen: set[tuple[str, ...]] = set()
         for grant in index.grants:
@@ -1471,11 +1475,11 @@ class ConnectUsesClusterResourceId(_GrantRule):
     reads = IAM_READS
     source_url = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html"
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
+    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
         # a plan's ARN known only after apply is said so, not "not a well-formed ARN"
         return _connect_arns(self, ctx, self._judge)
 
-    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Finding]:
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
         index = ctx.grants
         where = grant.finding_resource()
         db = _granted_database(parsed, index)
@@ -1488,11 +1492,10 @@ class ConnectUsesClusterResourceId(_GrantRule):
             )
             return
         if not isinstance(db, DBInstance) or not db.cluster_id or not is_aurora(db.engine):
-            yield self.passed(
-                where,
+            yield self.grant_passed(
+                grant,
                 f"the grant names {_database_label(db)}, not an Aurora member",
-                grant.evidence(database=db.id),
-                key=grant.subject,
+                database=db.id,
             )
             return
         cluster = ctx.cluster(db.scope, db.cluster_id)

@@ -54,6 +54,11 @@ class Grant:
         """The policy, as the resource of a finding (CONTRACTS: name; inline: owner/name)."""
         return self.where
 
+    @property
+    def base_evidence(self) -> dict[str, Any]:
+        """Statement, Resource and any Condition (shared: copy before changing it)."""
+        return self._evidence
+
     def evidence(self, **extra: Any) -> dict[str, Any]:
         """A new evidence dict: statement, Resource, where the policy is attached, any
         Condition, then ``extra``."""
