@@ -28,6 +28,7 @@ class LoadedReport:
     path: str
     sha256: str
     findings: dict[str, dict[str, Any]]  # id -> the finding as the report has it
+    rules: set[str]  # the rules the report's run evaluated
 
 
 def load_report(path: str) -> LoadedReport:
@@ -44,36 +45,58 @@ def load_report(path: str) -> LoadedReport:
         raise InputError(path, f"not JSON ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != "rdsiam-report":
         raise InputError(path, "not an rdsiam JSON report (rdsiam check --format json)")
-    items = doc.get("findings")
-    if not isinstance(items, list):
-        raise InputError(path, "the report has no findings list", "$.findings")
-    findings: dict[str, dict[str, Any]] = {}
-    for i, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            raise InputError(path, "a finding without an id", f"$.findings[{i}]")
-        findings[item["id"]] = item
-    return LoadedReport(path, hashlib.sha256(raw).hexdigest(), findings)
+    from checker import contract
+
+    problem = contract.first_error(contract.validator("report.schema.json"), doc)
+    if problem is not None:
+        raise InputError(path, f"not a valid rdsiam report: {problem[1]}", problem[0])
+    findings = {item["id"]: item for item in doc["findings"]}
+    rules = {r["id"] for r in doc["rules"]}
+    return LoadedReport(path, hashlib.sha256(raw).hexdigest(), findings, rules)
 
 
-def mark(findings: Iterable[Finding], old: LoadedReport) -> dict[str, Any]:
-    """Set each finding's ``baseline`` to new or known; the report's baseline summary."""
+def counts(item: dict[str, Any] | None) -> bool:
+    """A problem that counts: a failure not under an active waiver, or an error."""
+    if item is None:
+        return False
+    status = item.get("status")
+    if status == "error":
+        return True
+    return status == "fail" and _waiver_state(item) != "active"
+
+
+def mark(
+    findings: Iterable[Finding], old: LoadedReport, evaluated: Iterable[str]
+) -> dict[str, Any]:
+    """Set each finding's ``baseline`` to new or known; the report's baseline summary.
+
+    Known: the baseline has the same id with the same status, and the finding was not excused
+    there by a waiver it no longer has (a lapsed waiver makes its failure count again).
+    Resolved: the baseline's counting problems that this run looked for and no longer has;
+    problems of rules this run did not evaluate are not "resolved", they were not looked at.
+    """
     new = known = 0
     current_problems: set[str] = set()
     for f in findings:
         before = old.findings.get(f.id)
         status = f.status.value
-        if status in PROBLEMS:
+        if status in PROBLEMS and not f.waived:
             current_problems.add(f.id)
-        if before is not None and before.get("status") == status:
+        if (
+            before is not None
+            and before.get("status") == status
+            and not (_waiver_state(before) == "active" and not f.waived)
+        ):
             f.baseline = "known"
             known += 1
         else:
             f.baseline = "new"
             new += 1
+    ran = set(evaluated)
     resolved = sum(
         1
         for fid, item in old.findings.items()
-        if item.get("status") in PROBLEMS and fid not in current_problems
+        if counts(item) and item.get("rule_id") in ran and fid not in current_problems
     )
     return {
         "path": old.path,
@@ -85,14 +108,18 @@ def mark(findings: Iterable[Finding], old: LoadedReport) -> dict[str, Any]:
 
 
 def diff(old: LoadedReport, new: LoadedReport) -> dict[str, Any]:
-    """New problems, resolved problems and changed findings between two reports."""
+    """New problems, resolved problems and changed findings between two reports.
+
+    A problem is what counts toward the exit code: a failure not under an active waiver, or an
+    error. A problem of a rule NEW did not evaluate is "not compared", never "resolved".
+    """
     added: list[dict[str, Any]] = []
     resolved: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
+    not_compared = 0
     for fid, item in new.findings.items():
         before = old.findings.get(fid)
-        is_problem = item.get("status") in PROBLEMS
-        was_problem = before is not None and before.get("status") in PROBLEMS
+        is_problem, was_problem = counts(item), counts(before)
         if is_problem and not was_problem:
             added.append({"before": _brief(before), "after": _brief(item)})
         elif was_problem and not is_problem:
@@ -102,15 +129,23 @@ def diff(old: LoadedReport, new: LoadedReport) -> dict[str, Any]:
                 {"changes": _changes(before, item), "before": _brief(before), "after": _brief(item)}
             )
     for fid, item in old.findings.items():
-        if fid not in new.findings and item.get("status") in PROBLEMS:
-            resolved.append({"before": _brief(item), "after": None})
+        if fid not in new.findings and counts(item):
+            if item.get("rule_id") in new.rules:
+                resolved.append({"before": _brief(item), "after": None})
+            else:
+                not_compared += 1
     key = _order
     return {
         "format": "rdsiam-diff",
         "version": 1,
         "old": {"path": old.path, "sha256": old.sha256},
         "new": {"path": new.path, "sha256": new.sha256},
-        "summary": {"new": len(added), "resolved": len(resolved), "changed": len(changed)},
+        "summary": {
+            "new": len(added),
+            "resolved": len(resolved),
+            "changed": len(changed),
+            "not_compared": not_compared,
+        },
         "new_findings": sorted(added, key=key),
         "resolved_findings": sorted(resolved, key=key),
         "changed_findings": sorted(changed, key=key),
@@ -122,6 +157,11 @@ def render_text(result: dict[str, Any]) -> Iterator[str]:
     lines = [
         f"rdsiam diff {result['old']['path']} -> {result['new']['path']}:"
         f" {s['new']} new, {s['resolved']} resolved, {s['changed']} changed"
+        + (
+            f" ({s['not_compared']} problems of rules NEW did not run, not compared)"
+            if s["not_compared"]
+            else ""
+        )
     ]
     for title, key, side in (
         ("New", "new_findings", "after"),
@@ -138,7 +178,10 @@ def render_text(result: dict[str, Any]) -> Iterator[str]:
             what = f"  {f['rule_id']} {f['status'].upper()} [{f['severity']}] {f['resource']}"
             if key == "resolved_findings":
                 now = entry["after"]
-                what += " (gone)" if now is None else f" (now {now['status']})"
+                if now is None:
+                    what += " (gone)"
+                else:
+                    what += f" (now {now['status']}" + (", waived)" if now["waiver"] else ")")
             if key == "changed_findings":
                 what += f" ({', '.join(entry['changes'])})"
             lines.append(f"{what}: {f['message']}")

@@ -13,6 +13,7 @@ from checker import __version__
 from checker.errors import InputError, NoInputs, UsageError
 
 if TYPE_CHECKING:
+    from checker.baseline import LoadedReport
     from checker.db import doctor
     from checker.db.connect import Target
     from checker.model.report import InputFile
@@ -375,9 +376,10 @@ def _as_of(value: str | None) -> datetime:
 def _check(args: argparse.Namespace) -> int:
     from checker.collect import files, load_snapshot
 
-    if args.output:
-        _refuse_overwriting_input(args.output, args.paths)
     rules = _rules_for(args)  # usage errors before any input is read
+    if args.output:
+        _refuse_overwriting_input(args.output, [*args.paths, *_user_files(args)])
+    evidence = _evidence_inputs(args)
     try:
         inputs = load_snapshot(
             args.paths,
@@ -393,7 +395,7 @@ def _check(args: argparse.Namespace) -> int:
         print("rdsiam: no recognized inputs; nothing to check", file=sys.stderr)
         return 0
     files.note(inputs.notes)
-    return _evaluate(args, rules, inputs.snapshot, inputs.files, inputs.waivers)
+    return _evaluate(args, rules, inputs.snapshot, inputs.files, evidence, inputs.waivers)
 
 
 def _parameters(args: argparse.Namespace) -> dict[str, str]:
@@ -430,9 +432,12 @@ def _rules_for(args: argparse.Namespace) -> list[type[Rule]]:
         args.waivers = cfg.waivers
     select = args.select if args.select is not None else cfg.select
     ignore = args.ignore if args.ignore is not None else cfg.ignore
-    return registry.select(
+    chosen = registry.select(
         registry.all_rules(), registry.parse_codes(select), registry.parse_codes(ignore)
     )
+    if not chosen:  # a run that checks nothing must not look like a clean one
+        raise UsageError("the selection leaves no rule to run (see --select / --ignore)")
+    return chosen
 
 
 def _settle_gc() -> None:
@@ -448,25 +453,44 @@ def _settle_gc() -> None:
     gc.set_threshold(200_000, 20, 20)
 
 
+def _user_files(args: argparse.Namespace) -> list[str]:
+    """Files besides the inputs that a report must never overwrite."""
+    named = [args.waivers, args.baseline, getattr(args, "parameters_file", None)]
+    named.append(args.settings.path)
+    return [p for p in named if p]
+
+
+def _evidence_inputs(
+    args: argparse.Namespace,
+) -> tuple[list[Waiver], LoadedReport | None]:
+    """The waivers file and the baseline report, read before any collection so that a
+    mistake in either stops the run at once."""
+    from checker import waivers
+    from checker.baseline import load_report
+
+    accepted = waivers.load_file(args.waivers) if args.waivers else []
+    baseline = load_report(args.baseline) if args.baseline else None
+    return accepted, baseline
+
+
 def _evaluate(
     args: argparse.Namespace,
     rules: list[type[Rule]],
     snapshot: Snapshot,
     input_files: list[InputFile],
+    evidence: tuple[list[Waiver], LoadedReport | None],
     template_waivers: Sequence[Waiver] = (),
 ) -> int:
     """Run the rules on a snapshot, render the report, and return the exit code."""
     from checker import registry, waivers
-    from checker.baseline import load_report
     from checker.context import Settings
     from checker.engine import exit_code, run
     from checker.report import renderer, write_atomic
     from checker.rule import Severity
 
-    accepted = waivers.load_file(args.waivers) if args.waivers else []
-    accepted += template_waivers
+    accepted = [*evidence[0], *template_waivers]
     waivers.check_rules(accepted, (r.id for r in registry.all_rules()))
-    baseline = load_report(args.baseline) if args.baseline else None
+    baseline = evidence[1]
     _settle_gc()
     report = run(
         snapshot,
@@ -513,7 +537,16 @@ def _live(args: argparse.Namespace) -> int:
         raise UsageError("--ca-bundle needs --db-user")
     if args.metrics and not 1 <= args.metrics_days <= 455:
         raise UsageError("--metrics-days must be between 1 and 455 (CloudWatch keeps 15 months)")
-    rules = _rules_for(args) if args.command == "scan" else []  # usage errors before AWS
+    rules: list[type[Rule]] = []
+    evidence: tuple[list[Waiver], LoadedReport | None] = ([], None)
+    if args.command == "scan":  # usage and input errors before any AWS call
+        rules = _rules_for(args)
+        outputs = [p for p in (args.output, args.snapshot) if p]
+        if len(outputs) == 2 and os.path.realpath(outputs[0]) == os.path.realpath(outputs[1]):
+            raise UsageError("--output and --snapshot name the same file")
+        for output in outputs:
+            _refuse_overwriting_input(output, _user_files(args))
+        evidence = _evidence_inputs(args)
     options = Options(
         regions=_csv(args.regions),
         profile=args.profile,
@@ -546,7 +579,7 @@ def _live(args: argparse.Namespace) -> int:
         return 3 if failed else 0
     digest = hashlib.sha256(text.encode()).hexdigest()
     source = InputFile(keep or "(live AWS)", "snapshot" if keep else "aws", digest)
-    return _evaluate(args, rules, to_model(keep or "collected snapshot", doc), [source])
+    return _evaluate(args, rules, to_model(keep or "collected snapshot", doc), [source], evidence)
 
 
 def _access(args: argparse.Namespace) -> int:

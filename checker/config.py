@@ -50,7 +50,7 @@ def load(path: str | None, *, cwd: Path | None = None, search: bool = True) -> C
         found = discover((cwd or Path.cwd()).resolve()) if search else None
         if found is None:
             return Config()
-        path = str(found)
+        path = _shown(found)
     text = _read(path)
     doc = _parse(path, text)
     prefix = ""
@@ -127,10 +127,10 @@ def _has_tool_table(path: Path) -> bool:
 def _readable(message: str, json_path: str, prefix: str) -> str:
     """``key 'fail_on': ...`` in the file's own key names."""
     parts = [p for p in json_path.removeprefix("$").split(".") if p]
-    key = prefix + ".".join(parts)
+    key = (prefix + ".".join(parts)).rstrip(".")
     m = re.search(r"\('([^']+)' was unexpected\)", message)
     if m:
-        return f"unknown key '{key + '.' if parts else key}{m.group(1)}'"
+        return f"unknown key '{key + '.' if key else ''}{m.group(1)}'"
     m = re.match(r"(.+) is not one of ", message)
     if m:
         allowed = _enum(parts)

@@ -8,6 +8,7 @@ related requirements (the NIST SP 800-53 Rev. 5 controls of RDS.10 and RDS.12).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -114,8 +115,8 @@ def summary(rules: Sequence[type[Rule]], findings: Iterable[Finding]) -> list[di
     return out
 
 
-def _control_order(cid: str) -> tuple[str, int, str]:
-    """AWS-FSBP before NIST, then by number (RDS.10 before RDS.38)."""
+def _control_order(cid: str) -> tuple[str, list[int], str]:
+    """AWS-FSBP before NIST, then by the numbers in the name (RDS.10 before RDS.38, AC-3 before
+    AC-3(7) before AC-3(15))."""
     framework, _, name = cid.partition(":")
-    digits = "".join(ch for ch in name.split("(")[0] if ch.isdigit())
-    return (framework, int(digits or 0), name)
+    return (framework, [int(n) for n in re.findall(r"\d+", name)], name)

@@ -76,8 +76,9 @@ def run(
         annotate(findings, snapshot)
     _assign_ids(findings)
     findings.sort(key=lambda f: f.sort_key)
-    waiver_states = apply_waivers(findings, waivers, now, [r.id for r in rules])
-    baseline_summary = None if baseline is None else mark(findings, baseline)
+    ids = [r.id for r in rules]
+    waiver_states = apply_waivers(findings, waivers, now, ids)
+    baseline_summary = None if baseline is None else mark(findings, baseline, ids)
     access = None
     if any(a.iam is not None for a in snapshot.accounts):
         from checker.iam.access import build
@@ -97,6 +98,7 @@ def run(
         controls=controls.summary(rules, findings),
         waivers=waiver_states,
         baseline=baseline_summary,
+        severity_overrides=dict(overrides),
     )
 
 

@@ -57,9 +57,17 @@ class Waiver:
             loc = finding.location
             if loc is None or loc.address != self.address or loc.path != self.path:
                 return False
-        return fnmatchcase(r.id, self.resource) or (
-            r.arn is not None and fnmatchcase(r.arn, self.resource)
-        )
+        names = [r.id]
+        if r.arn is not None:
+            names.append(r.arn)
+        loc = finding.location
+        if loc is not None and loc.address is not None and loc.address != r.id:
+            # a template's logical id or a plan's address, also when several files are checked
+            # together and the resource id becomes "Orders@stack"
+            names.append(loc.address)
+        # the name itself first: Terraform addresses hold brackets ("aws_db_instance.db[0]"),
+        # which a glob reads as a character class
+        return self.resource in names or any(fnmatchcase(n, self.resource) for n in names)
 
     def to_dict(self, state: str) -> dict[str, Any]:
         return {
@@ -80,7 +88,7 @@ def load_file(path: str) -> list[Waiver]:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(path, f"cannot read the waivers file ({exc})") from None
-    if path.endswith(".toml"):
+    if path.lower().endswith(".toml"):
         doc, lines = _toml(path, text)
     else:
         doc, lines = _yaml(path, text)
@@ -89,10 +97,12 @@ def load_file(path: str) -> list[Waiver]:
     entries = doc.get("waivers")
     _validate(path, doc, "$", lines=lines)
     assert isinstance(entries, list)
-    return [
-        _waiver(path, entry, lines[i] if i < len(lines) else None, f"waivers[{i}]")
-        for i, entry in enumerate(entries)
-    ]
+    out = []
+    for i, entry in enumerate(entries):
+        line = lines[i] if i < len(lines) else None
+        where = f"line {line} (waivers[{i}])" if line else f"waivers[{i}]"
+        out.append(_waiver(path, entry, line, where))
+    return out
 
 
 def from_templates(files: Iterable[IacFile]) -> list[Waiver]:
@@ -117,7 +127,7 @@ def from_templates(files: Iterable[IacFile]) -> list[Waiver]:
                 doc = {"waivers": [_plain(entry)]}
                 _validate(iac.path, doc, where, index=i)
                 waiver = _waiver(iac.path, doc["waivers"][0], res.line, f"{where}.waivers[{i}]")
-                waiver.address = res.address
+                waiver.address = res.written or res.address
                 out.append(waiver)
     return out
 
@@ -140,7 +150,8 @@ def apply(
     """Attach waivers to the failures they match; return every waiver with its state.
 
     A failure takes the first active waiver that matches it, else the first expired one (so the
-    report can say the waiver expired; an expired waiver does not excuse the failure). States:
+    report can say the waiver expired; an expired waiver does not excuse the failure); every
+    waiver that matches a failure counts it in ``matched``. States:
     ``active``, ``expired``, ``stale`` (active but matching no failure) and ``not_evaluated``
     (its rule did not run, so whether it still matches is unknown).
     """
@@ -157,13 +168,13 @@ def apply(
             for w in candidates:
                 if not w.matches(f):
                     continue
+                w.matched += 1  # every waiver that matches counts, attached or not
                 if not w.expired(now):
-                    chosen = (w, "active")
-                    break
-                if chosen is None:
+                    if chosen is None or chosen[1] == "expired":
+                        chosen = (w, "active")
+                elif chosen is None:
                     chosen = (w, "expired")
             if chosen is not None:
-                chosen[0].matched += 1
                 f.waiver = chosen[0].to_dict(chosen[1])
     ran = set(evaluated)
     out = []
@@ -197,12 +208,14 @@ def _toml(path: str, text: str) -> tuple[Any, list[int]]:
 
 
 def _yaml(path: str, text: str) -> tuple[Any, list[int]]:
+    """YAML (or JSON) composed to nodes, then read with every scalar a string: no tag can run
+    a constructor (``!!set``, a date that does not exist), and an alias is refused rather than
+    expanded (a "billion laughs" file stays a few nodes)."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
     try:
         node = yaml.compose(text, Loader=loader)
-        doc = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None
@@ -210,19 +223,41 @@ def _yaml(path: str, text: str) -> tuple[Any, list[int]]:
         raise InputError(path, f"invalid YAML: {problem}", where) from None
     except RecursionError:
         raise InputError(path, "invalid YAML: nested too deeply") from None
+    if node is None:
+        return None, []
+    doc = _node_value(path, node, set())
     lines: list[int] = []
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if key.value == "waivers" and isinstance(value, yaml.SequenceNode):
                 lines = [item.start_mark.line + 1 for item in value.value]
-    return _plain(doc), lines
+    return doc, lines
+
+
+def _node_value(path: str, node: Any, seen: set[int]) -> Any:
+    import yaml
+
+    if id(node) in seen:
+        raise InputError(path, "YAML aliases are not allowed", f"line {node.start_mark.line + 1}")
+    seen.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        return [_node_value(path, item, seen) for item in node.value]
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key, value in node.value:
+            name = _node_value(path, key, seen)
+            if not isinstance(name, str) or name in out:
+                where = f"line {key.start_mark.line + 1}"
+                raise InputError(path, f"invalid or repeated key {name!r}", where)
+            out[name] = _node_value(path, value, seen)
+        return out
+    return str(node.value)
 
 
 def _plain(value: Any) -> Any:
-    """Dates (TOML and YAML have them) as ISO strings, so one schema checks both."""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
+    """Dates (TOML has them) as ISO strings, so one schema checks both; a date-time stays a
+    date-time, which ``expires`` refuses (a waiver lasts whole UTC days)."""
+    if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -256,7 +291,9 @@ def _validate(
 
 
 def _readable(message: str) -> str:
-    """jsonschema's wording for the two mistakes users make most."""
+    """jsonschema's wording for the mistakes users make most."""
+    if "does not match" in message and "[0-9]{4}-" in message:
+        return f"expires {message.split(' does not match')[0]} is not a date (YYYY-MM-DD)"
     m = re.match(r'"(\w+)" is a required property', message)
     if m:
         return f"'{m.group(1)}' is required"

@@ -98,9 +98,9 @@ def test_pyproject_tool_table_and_explicit_config(
     _, report, _ = check(tmp_path, EXAMPLE, capsys=capsys)
     assert len(report["rules"]) == len(ALL_RULES)
     write(tmp_path / "pyproject.toml", '[project]\nname = "x"\n[tool.rdsiam]\nignore = ["RIA"]\n')
-    # ignoring every rule is allowed; then nothing can fail
-    _code, report, _ = check(tmp_path, EXAMPLE, "--fail-on", "info", capsys=capsys)
-    assert report["rules"] == [] and report["findings"] == []
+    # ignoring every rule would make a run that checks nothing look clean: refused
+    code, _, err = check(tmp_path, EXAMPLE, capsys=capsys)
+    assert code == 2 and "leaves no rule to run" in err
     other = write(tmp_path / "conf" / "strict.toml", 'select = ["RIA101"]\n')
     _, report, _ = check(tmp_path, EXAMPLE, "--config", str(other), capsys=capsys)
     assert [r["id"] for r in report["rules"]] == ["RIA101"]
@@ -397,7 +397,7 @@ def test_diff_lists_new_resolved_and_changed(
     code = cli.main(["diff", "old.json", "new.json", "--format", "json"])
     result = json.loads(capsys.readouterr().out)
     assert code == 1
-    assert result["summary"] == {"new": 1, "resolved": 2, "changed": 1}
+    assert result["summary"] == {"new": 1, "resolved": 2, "changed": 1, "not_compared": 0}
     assert [e["after"]["id"] for e in result["new_findings"]] == [passing["id"]]
     assert {e["before"]["id"] for e in result["resolved_findings"]} == {fixed_id, gone["id"]}
     assert result["changed_findings"][0]["changes"] == ["severity"]
@@ -411,11 +411,13 @@ def test_diff_lists_new_resolved_and_changed(
 
 
 def test_diff_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(tmp_path / "a.json", '{"format": "rdsiam-report", "findings": [{"x": 1}]}')
+    _, report, _ = check(tmp_path, EXAMPLE, "--select", "RIA601", capsys=capsys)
+    report["findings"][0]["resource"] = "orders"  # not the report format
+    (tmp_path / "a.json").write_text(json.dumps(report))
     assert cli.main(["diff", "a.json", "a.json"]) == 2
-    assert "a.json: $.findings[0]: a finding without an id" in capsys.readouterr().err
-    write(tmp_path / "a.json", '{"format": "rdsiam-report", "findings": []}')
-    assert cli.main(["diff", "a.json", "missing.json"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rdsiam: a.json: $.findings[0].resource: not a valid rdsiam report")
+    assert cli.main(["diff", "report.json", "missing.json"]) == 2
     assert "missing.json: cannot read the report" in capsys.readouterr().err
 
 
@@ -554,3 +556,184 @@ def test_readme_configuration_and_waiver_examples_are_valid(tmp_path: Path) -> N
     assert loaded.waivers is not None
     (entry,) = waivers.load_file(loaded.waivers)
     assert (entry.rule, entry.owner, entry.ticket) == ("RIA601", "db-team@example.com", "SEC-101")
+
+
+# -- what a review found ----------------------------------------------------------------------
+
+
+def test_unwritable_output_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for target in (tmp_path / "no" / "such" / "dir.json", tmp_path):
+        assert cli.main(["check", EXAMPLE, "-o", str(target)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "cannot write the output" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "waivers:\n  - {rule: RIA101, resource: x, reason: r, owner: o, expires: 2027-02-30}\n",
+            "line 2 (waivers[0]): expires '2027-02-30' is not a date",
+        ),
+        ("waivers: !!set {a}\n", "is not of type"),
+        ("a: &a [1, 2]\nb: [*a, *a]\nwaivers: []\n", "YAML aliases are not allowed"),
+        (
+            "waivers:\n  - {rule: RIA101, resource: x, reason: r, owner: o, expires: 0000-01-01}\n",
+            "is not a date",
+        ),
+    ],
+)
+def test_yaml_waivers_that_yaml_types_would_break(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
+) -> None:
+    write(tmp_path / "w.yaml", text)
+    code, _, err = check(tmp_path, EXAMPLE, "--waivers", "w.yaml", capsys=capsys)
+    assert code == 2 and "Traceback" not in err and expected in err, err
+
+
+def test_reports_never_overwrite_what_the_user_gave(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path / "w.toml", WAIVERS_TOML)
+    check(tmp_path, EXAMPLE, capsys=capsys)  # report.json
+    write(tmp_path / "rdsiam.toml", 'fail_on = "high"\n')
+    for args in (
+        ["--waivers", "w.toml", "-o", "w.toml"],
+        ["-o", "rdsiam.toml"],
+        ["--baseline", "report.json", "-o", "report.json"],
+    ):
+        before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+        assert cli.main(["check", EXAMPLE, *args]) == 2
+        assert "would overwrite" in capsys.readouterr().err
+        assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+def test_waiver_names_match_exactly_before_globbing() -> None:
+    from datetime import date
+
+    from checker.rule import Finding, Location, Resource, Severity, Status
+    from checker.waivers import Waiver
+
+    address = "module.db[0].aws_db_instance.main[0]"
+    finding = Finding(
+        "RIA101",
+        Status.FAIL,
+        Severity.MEDIUM,
+        Resource("AWS::RDS::DBInstance", address),
+        "m",
+        location=Location("plan.json", None, address),
+    )
+    waiver = Waiver("RIA101", address, "r", "o", date(2027, 1, 1), None, "w.toml", 1)
+    assert waiver.matches(finding)
+    waiver.resource = "module.db[[]0].*"  # a glob still works, with brackets escaped
+    assert waiver.matches(finding)
+    waiver.resource = "module.db[1].*"
+    assert not waiver.matches(finding)
+
+
+def test_file_waiver_names_a_template_resource_by_logical_id_across_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path / "stack.yaml", TEMPLATE)
+    write(tmp_path / "other.yaml", TEMPLATE.replace("Orders", "Reports"))
+    write(
+        tmp_path / "w.toml",
+        '[[waivers]]\nrule = "RIA101"\nresource = "Billing"\nreason = "r"\nowner = "o"\n'
+        "expires = 2027-01-01\n",
+    )
+    _, report, _ = check(
+        tmp_path,
+        "stack.yaml",
+        "other.yaml",
+        "--select",
+        "RIA101",
+        "--region",
+        "us-east-1",
+        "--waivers",
+        "w.toml",
+        capsys=capsys,
+    )
+    waived = sorted(f["resource"]["id"] for f in report["findings"] if f["waiver"])
+    # the two Billing instances (Billing@stack, Billing@other), and in each file the instance
+    # its Metadata waives
+    assert waived == ["Billing@other", "Billing@stack", "Orders@stack", "Reports@other"]
+    file_waiver = next(w for w in report["waivers"] if w["resource"] == "Billing")
+    assert file_waiver["matched"] == 2
+
+
+def test_lapsed_waiver_makes_a_known_failure_new(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path / "w.toml", WAIVERS_TOML)
+    _, old, _ = check(tmp_path, EXAMPLE, "--select", "RIA601", "--waivers", "w.toml", capsys=capsys)
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    later = ["--as-of", "2027-02-01T00:00:00Z", "--baseline", "old.json"]
+    code, report, _ = check(
+        tmp_path, EXAMPLE, "--select", "RIA601", "--waivers", "w.toml", *later, capsys=capsys
+    )
+    assert code == 1
+    assert finding(report, REPORTS_KERBEROS)["baseline"] == "new"
+    (tmp_path / "new.json").write_text(json.dumps(report))
+    assert cli.main(["diff", "old.json", "new.json", "--format", "json"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert [e["after"]["rule_id"] for e in result["new_findings"]] == ["RIA601"]
+
+
+def test_rules_not_run_are_not_resolved(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, full, _ = check(tmp_path, EXAMPLE, capsys=capsys)
+    (tmp_path / "full.json").write_text(json.dumps(full))
+    _, subset, _ = check(
+        tmp_path, EXAMPLE, "--select", "RIA1", "--baseline", "full.json", capsys=capsys
+    )
+    assert subset["baseline"]["resolved"] == 0
+    (tmp_path / "subset.json").write_text(json.dumps(subset))
+    assert cli.main(["diff", "full.json", "subset.json", "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    outside = [
+        f
+        for f in full["findings"]
+        if not f["rule_id"].startswith("RIA1") and f["status"] in ("fail", "error")
+    ]
+    assert result["summary"]["resolved"] == 0
+    assert result["summary"]["not_compared"] == len(outside) > 0
+
+
+def test_severity_override_reaches_the_rule_catalog_of_every_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path / "rdsiam.toml", '[severity]\nRIA101 = "info"\n')
+    _, report, _ = check(tmp_path, EXAMPLE, "--select", "RIA101", capsys=capsys)
+    assert report["rules"][0]["severity"] == "info"
+    assert {f["severity"] for f in report["findings"]} == {"info"}
+    args = ["check", EXAMPLE, "--select", "RIA101", "-o"]
+    assert cli.main([*args, "s", "--format", "sarif"]) == NO_FAILURE  # info is below low
+    (rule,) = json.loads((tmp_path / "s").read_text())["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["defaultConfiguration"]["level"] == "note"
+    assert rule["properties"]["security-severity"] == "1.0"
+    assert cli.main([*args, "j", "--format", "junit"]) == NO_FAILURE
+    assert '<property name="rule.severity" value="info"/>' in (tmp_path / "j").read_text()
+
+
+def test_every_matching_waiver_counts_its_matches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    twice = WAIVERS_TOML.split("[[waivers]]")[1]
+    write(tmp_path / "w.toml", "[[waivers]]" + twice + "\n[[waivers]]" + twice)
+    _, report, _ = check(
+        tmp_path, EXAMPLE, "--select", "RIA601", "--waivers", "w.toml", capsys=capsys
+    )
+    assert [(w["state"], w["matched"]) for w in report["waivers"]] == [("active", 1)] * 2
+
+
+def test_controls_are_listed_in_numeric_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, report, _ = check(tmp_path, EXAMPLE, "--select", "RIA101", capsys=capsys)
+    nist = [c["id"] for c in report["controls"] if c["framework"] == "NIST-800-53r5"]
+    assert nist == [
+        "NIST-800-53r5:AC-2(1)",
+        "NIST-800-53r5:AC-3",
+        "NIST-800-53r5:AC-3(7)",
+        "NIST-800-53r5:AC-3(15)",
+        "NIST-800-53r5:AC-6",
+    ]

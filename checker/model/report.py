@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from checker import __version__, controls
-from checker.rule import Finding, Resource, Rule, Status
+from checker.rule import Finding, Resource, Rule, Severity, Status
 
 REPORT_FORMAT = "rdsiam-report"
 REPORT_VERSION = 1
@@ -37,6 +37,11 @@ class Report:
     waivers: list[dict[str, Any]] = field(default_factory=list)  # every waiver, with its state
     baseline: dict[str, Any] | None = None  # with --baseline: the earlier report, counts
     fail_on: str = "low"  # the run's --fail-on: the verdict of the Markdown and HTML reports
+    severity_overrides: dict[str, Severity] = field(default_factory=dict)  # rule id -> severity
+
+    def severity_of(self, rule: type[Rule]) -> Severity:
+        """The rule's severity in this run (the configuration's override, else its own)."""
+        return self.severity_overrides.get(rule.id, rule.severity)
 
     def summary(self) -> dict[str, int]:
         """Count of findings by status (every status present, zeros included)."""
@@ -64,7 +69,7 @@ class Report:
             },
             "summary": self.summary(),
             "fail_on": self.fail_on,
-            "rules": [rule_dict(r) for r in self.rules],
+            "rules": [rule_dict(r, self.severity_of(r)) for r in self.rules],
             "controls": self.controls,
             "waivers": self.waivers,
         }
@@ -82,12 +87,12 @@ def iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def rule_dict(rule: type[Rule]) -> dict[str, Any]:
+def rule_dict(rule: type[Rule], severity: Severity | None = None) -> dict[str, Any]:
     return {
         "id": rule.id,
         "name": rule.name,
         "title": rule.title(),
-        "severity": rule.severity.value,
+        "severity": (severity or rule.severity).value,
         "resource_types": list(rule.resource_types()),
         "controls": list(controls.for_rule(rule.id)),
         "source_url": rule.source_url,

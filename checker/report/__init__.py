@@ -44,8 +44,15 @@ def write_atomic(path: str, chunks: Iterable[str]) -> None:
     """Write to ``path`` through a temporary file and a rename, so a reader never sees half a
     report and a failed run leaves the old file in place. The file gets the usual permissions
     (the old file's, else 0666 less the umask), not mkstemp's 0600."""
+    from checker.errors import InputError
+
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".rdsiam-", suffix=".tmp", dir=directory)
+    if os.path.isdir(path):
+        raise InputError(path, "cannot write the output: it is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".rdsiam-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise InputError(path, f"cannot write the output ({exc.strerror or exc})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             for chunk in chunks:
@@ -54,9 +61,11 @@ def write_atomic(path: str, chunks: Iterable[str]) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):  # the disk filled up, say: the old file is still there
+            raise InputError(path, f"cannot write the output ({exc.strerror or exc})") from None
         raise
 
 

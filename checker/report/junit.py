@@ -23,7 +23,7 @@ import orjson
 
 from checker import controls
 from checker.model.report import Report
-from checker.rule import Finding, Rule, Status
+from checker.rule import Finding, Rule, Severity, Status
 
 # Not allowed anywhere in an XML 1.0 document, not even as character references.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -55,7 +55,7 @@ def render(report: Report, **_: object) -> Iterator[str]:
         attrs = {"name": title, **_counts(findings), "timestamp": timestamp}
         parts.append(f"  <testsuite{_attrs(attrs)}>\n")
         if rule is not None:
-            parts.append(_properties(rule))
+            parts.append(_properties(rule, report.severity_of(rule)))
         for finding in findings:
             case = _testcase(finding)
             parts.append(case)
@@ -86,10 +86,10 @@ def _counts(findings: list[Finding]) -> dict[str, str]:
     }
 
 
-def _properties(rule: type[Rule]) -> str:
+def _properties(rule: type[Rule], severity: Severity) -> str:
     values = {
         "rule.name": rule.name,
-        "rule.severity": rule.severity.value,
+        "rule.severity": severity.value,
         "rule.source_url": rule.source_url,
     }
     if controls.for_rule(rule.id):

@@ -90,7 +90,7 @@ def render(report: Report, *, show_all: bool = False, **_: object) -> Iterator[s
             "driver": {
                 "name": "rdsiam",
                 "version": report.tool_version,
-                "rules": [_rule(rule) for rule in report.rules],
+                "rules": [_rule(rule, report.severity_of(rule)) for rule in report.rules],
             }
         },
         "invocations": [_invocation(report, complete)],
@@ -128,12 +128,12 @@ def render(report: Report, *, show_all: bool = False, **_: object) -> Iterator[s
 # -- the run's head ------------------------------------------------------------------------
 
 
-def _rule(rule: type[Rule]) -> dict[str, Any]:
+def _rule(rule: type[Rule], severity: Severity) -> dict[str, Any]:
     """A rule as a reportingDescriptor."""
     what = rule.sections().get("What it checks") or rule.title()
     properties: dict[str, Any] = {
-        "severity": rule.severity.value,
-        "security-severity": SECURITY_SEVERITY[rule.severity],
+        "severity": severity.value,
+        "security-severity": SECURITY_SEVERITY[severity],
         "tags": _unique(
             ["security", "rdsiam", *rule.resource_types(), *controls.for_rule(rule.id)]
         ),
@@ -147,7 +147,7 @@ def _rule(rule: type[Rule]) -> dict[str, Any]:
         "fullDescription": {"text": _limit(_SOFT_BREAK.sub(" ", what)), "markdown": what},
         "helpUri": rule.source_url,
         "help": {"text": rule.doc(), "markdown": rule_page(rule)},
-        "defaultConfiguration": {"level": LEVEL[rule.severity]},
+        "defaultConfiguration": {"level": LEVEL[severity]},
         "properties": properties,
     }
 

@@ -61,25 +61,30 @@ def render(report: Report, *, colour: bool = False, show_all: bool = False) -> I
             )
         )
     for w in report.waivers:
-        if w["state"] in ("expired", "stale"):
+        if w["state"] in ("expired", "stale", "not_evaluated"):
             where = w["source"]["path"] + (f":{w['source']['line']}" if w["source"]["line"] else "")
-            what = (
-                f"expired on {w['expires']}"
-                if w["state"] == "expired"
-                else "stale: it matches no failure"
-            )
+            what = {
+                "expired": f"expired on {w['expires']}",
+                "stale": "stale: it matches no failure",
+                "not_evaluated": "not evaluated: its rule did not run",
+            }[w["state"]]
             lines.append(paint("33", f"waiver {w['rule']} {w['resource']} ({where}) {what}"))
     failing = [c["id"] for c in report.controls if c["status"] == "fail"]
     if failing:
         lines.append(f"controls failing: {', '.join(failing)}")
     s = report.summary()
     waived = sum(1 for f in report.findings if f.waived)
+    new_failures = sum(
+        1
+        for f in report.findings
+        if f.status is Status.FAIL and f.baseline == "new" and not f.waived
+    )
     lines.append(
         f"{len(report.rules)} rules, {len(report.findings)} findings: {s['pass']} pass,"
         f" {s['fail']} fail" + (f" ({waived} waived)" if waived else "") + ","
         f" {s['not_applicable']} not applicable, {s['error']} error"
         + (
-            f"; {report.baseline['new']} new since {report.baseline['path']}"
+            f"; {new_failures} new failures since {report.baseline['path']}"
             if report.baseline is not None
             else ""
         )
