@@ -52,6 +52,19 @@ def is_waived(finding: dict[str, Any]) -> bool:
     )
 
 
+def _finding_row(rule_id: str, f: dict[str, Any]) -> str:
+    """A finding as a row of | Rule | Resource | Account | Region | Message |."""
+    resource = f["resource"]
+    cells = [
+        md(rule_id),
+        md(resource.get("id", "")),
+        md(resource.get("account_id") or "-"),
+        md(resource.get("region") or "-"),
+        md(f.get("message", ""), CELL),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
 def below_fail_on(report: Report) -> int:
     """Failures that count for nothing but their severity: unwaived, not known from the
     baseline, and below the run's ``--fail-on``."""
@@ -386,14 +399,7 @@ def _errors(out: _Out, doc: dict[str, Any], tally: _Tally) -> None:
         for rule_id, group in groups.items():
             more += group.total - len(group.shown)
             for f in group.shown:
-                cells = [
-                    md(rule_id),
-                    md(f["resource"].get("id", "")),
-                    md(f["resource"].get("account_id") or "-"),
-                    md(f["resource"].get("region") or "-"),
-                    md(f.get("message", ""), CELL),
-                ]
-                if not out.add("| " + " | ".join(cells) + " |"):
+                if not out.add(_finding_row(rule_id, f)):
                     return
         out.add("")
         if more:
@@ -512,14 +518,7 @@ def _passes(
         out.add("| Rule | Resource | Account | Region | Message |", "|---|---|---|---|---|")
         for rule_id, group in groups.items():
             for f in group.shown:
-                cells = [
-                    md(rule_id),
-                    md(f["resource"].get("id", "")),
-                    md(f["resource"].get("account_id") or "-"),
-                    md(f["resource"].get("region") or "-"),
-                    md(f.get("message", ""), CELL),
-                ]
-                if not out.add("| " + " | ".join(cells) + " |"):
+                if not out.add(_finding_row(rule_id, f)):
                     return
             if group.total > len(group.shown):
                 more = f"… and {group.total - len(group.shown)} more"
