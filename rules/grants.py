@@ -8,6 +8,7 @@ grants of a policy that pass are one pass finding listing them (``_GrantRule``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
@@ -424,8 +425,7 @@ def _symbolic_id(
             evidence,
             key=grant.subject,
         )
-    good = RESOURCE_ID_ATTRIBUTES.get(type(target), ())
-    if attribute in good:
+    if attribute and _resource_id_attribute(target, head, attribute):
         if attribute == "id":
             evidence["note"] = (
                 f"aws_db_instance.id is the DBI resource id since AWS provider v5 ({TF_V5_ID})"
@@ -467,7 +467,7 @@ def _deferred_id(rule: ConnectArnUsesResourceId, grant: Grant, index: GrantIndex
             evidence,
             key=grant.subject,
         )
-    bad = [f for f in found if f[2] not in RESOURCE_ID_ATTRIBUTES.get(type(f[0]), ())]
+    bad = [f for f in found if not _resource_id_attribute(*f)]
     if bad:
         target, head, attribute = bad[0]
         return rule.failed(
@@ -547,6 +547,112 @@ def _connect_arns(rule: _GrantRule, ctx: Context, judge: Judge) -> Iterator[Verd
             yield from judge(grant, grant.parsed, ctx)
 
 
+class _Named(NamedTuple):
+    """The one database of a plan that a connect ARN known only after apply names, through the
+    resource-id attribute ``head.attribute`` (``aws_db_instance.orders.resource_id``)."""
+
+    database: Database
+    head: str
+    attribute: str
+
+    @property
+    def reference(self) -> str:
+        return f"{self.head}.{self.attribute}"
+
+    def says(self) -> str:
+        """The start of a message: what the ARN names, and through what."""
+        return f"the connect ARN, known only after apply, names {self.head} (its {self.attribute})"
+
+
+NamedJudge = Callable[[Grant, _Named, Context], Iterator[Verdict]]
+
+
+def _named_database(grant: Grant, index: GrantIndex) -> _Named | str:
+    """The database of the plan that a connect ARN built at deploy time names by its resource
+    id, when its references name exactly one database and only through a resource-id attribute
+    (as RIA302 judges them); else why it names none that can be told before apply."""
+    refs = references(grant.resource or "")
+    reason = _deferred_reason(grant.resource or "")
+    if not _plan_references(refs):
+        # a template's Resource that is only symbols (a parameter, a bare !GetAtt) is all its
+        # text: not an ARN built around them, so the references say nothing of what it names
+        return reason
+    found: list[tuple[Database, str, str]] = []
+    for ref in refs:
+        head, _, attribute = ref.rpartition(".")
+        target = index.named_anywhere(grant.account_id, head) if head else None
+        if target is not None:
+            found.append((target, head, attribute))
+    databases = list({id(db): db for db, _, _ in found}.values())
+    if not databases:
+        return f"{reason}; none of them is a database of the plan"
+    if len(databases) > 1:
+        named = ", ".join(_database_label(db) for db in databases)
+        return f"{reason}; it refers to several databases ({named}), so which one is known then"
+    for target, head, attribute in found:
+        if not _resource_id_attribute(target, head, attribute):
+            why = (
+                "its prx- id is the ARN's last part, and the plan does not show how it is cut"
+                if isinstance(target, DBProxy) and attribute == "arn"
+                else "not its resource id (see RIA302)"
+            )
+            return f"{reason}; it uses the {attribute} of {_database_label(target)}: {why}"
+    return _Named(*found[0])
+
+
+def _plan_references(refs: list[str]) -> bool:
+    """References as a Terraform plan writes an unknown string (``aws_x.y.attr``, ``var.x``,
+    ``module.m...``), whose literal text the plan does not show, unlike a CloudFormation
+    template's (logical ids have no ``_``)."""
+    heads = {ref.split(".", 1)[0] for ref in refs}
+    return any("_" in h or h in ("var", "local", "module", "data") for h in heads)
+
+
+def _resource_id_attribute(target: Database, head: str, attribute: str) -> bool:
+    """Whether ``head.attribute`` yields the database's resource id (RESOURCE_ID_ATTRIBUTES),
+    except ``aws_rds_cluster_instance.x.id``, which is the instance identifier: only
+    ``aws_db_instance.x.id`` became the resource id in AWS provider v5."""
+    if attribute == "id" and _terraform_type(head) == "aws_rds_cluster_instance":
+        return False
+    return attribute in RESOURCE_ID_ATTRIBUTES.get(type(target), ())
+
+
+_TF_ADDRESS = re.compile(
+    r"(?:^|\.)([a-z][a-z0-9_]*)\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?(?:@[A-Za-z0-9_.~-]+)?$"
+)
+
+
+def _terraform_type(address: str) -> str | None:
+    """The resource type of a Terraform address (``module.db.aws_x.name[0]@file`` -> aws_x)."""
+    found = _TF_ADDRESS.search(address)
+    return found.group(1) if found else None
+
+
+def _through_references(
+    rule: _GrantRule, ctx: Context, judge: Judge, named: NamedJudge
+) -> Iterator[Verdict]:
+    """``_connect_arns``, except that an ARN known only after apply whose references name one
+    database of the plan by its resource id is judged on that database (``named``), as a
+    literal ARN naming it would be; other such ARNs are not applicable, saying why."""
+    for grant in ctx.grants.grants:
+        if isinstance(grant.parsed, ArnProblem) and grant.parsed.deferred:
+            found = _named_database(grant, ctx.grants)
+            if isinstance(found, _Named):
+                yield from named(grant, found, ctx)
+            else:
+                yield rule.not_applicable(
+                    grant.finding_resource(),
+                    f"policy '{grant.policy.name}' statement {grant.statement.label}: {found}",
+                    grant.evidence(references=references(grant.resource or "")),
+                    key=grant.subject,
+                )
+        elif (skip := _not_arn(rule, grant)) is not None:
+            yield skip
+        else:
+            assert isinstance(grant.parsed, DbUserArn)
+            yield from judge(grant, grant.parsed, ctx)
+
+
 def _deploy_references(text: str) -> list[str]:
     """The deploy-time references in ``text``, without IAM policy variables such as
     ``${aws:username}`` (a template writes them ``${!aws:username}``), which IAM fills in."""
@@ -604,8 +710,13 @@ class ConnectArnResourceExists(_GrantRule):
 
     ## Not applicable when
     The ARN has wildcards, is not a connect ARN, or names an account or Region the snapshot
-    does not cover; on a template or plan, the ARN is built at deploy time (known only after
-    apply, in a plan) or names a database that is not in the template.
+    does not cover; on a template or plan, it names a database that is not in the template,
+    or a resource id only known at deploy time that is not a database of the template. A
+    plan's ARN known only after apply is judged by what it is built from: it names the
+    database when its references name exactly one database of the plan, through its resource
+    id (`aws_db_instance.x.resource_id`, `aws_rds_cluster.x.cluster_resource_id`,
+    `aws_rds_cluster_instance.x.dbi_resource_id`); otherwise it is not applicable, and the
+    message says why (no database, several, or another attribute: see RIA302).
 
     ## Remediation
     Remove the stale grant, or correct the id to the database's current `DbiResourceId` /
@@ -623,8 +734,17 @@ class ConnectArnResourceExists(_GrantRule):
     source_url = POLICY_DOC
 
     def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
-        # a plan's ARN known only after apply is said so, not "not a well-formed ARN"
-        return _connect_arns(self, ctx, self._judge)
+        # a plan's ARN known only after apply: judged by the database its references name
+        return _through_references(self, ctx, self._judge, self._judge_named)
+
+    def _judge_named(self, grant: Grant, named: _Named, ctx: Context) -> Iterator[Verdict]:
+        db = named.database
+        yield self.grant_passed(
+            grant,
+            f"{named.says()}: {_database_label(db)} of the plan",
+            database=db.id,
+            reference=named.reference,
+        )
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
         index = ctx.grants
@@ -812,8 +932,10 @@ class ConnectTargetIamEnabled(_GrantRule):
     - the ARN has wildcards, is not a connect ARN, or names no database of the snapshot;
     - on a template or plan, the database's IAM setting is only known at deploy time (a
       parameter without a default, an undecidable condition; for an Aurora member, its
-      cluster's setting, or a cluster that is not in the template), or the ARN is built at
-      deploy time.
+      cluster's setting, or a cluster that is not in the template);
+    - on a plan, the ARN is known only after apply and its references do not name exactly
+      one database of the plan through its resource id (`resource_id`,
+      `cluster_resource_id`, `dbi_resource_id`); one that does is judged on that database.
 
     ## Remediation
     Enable IAM DB auth on the database, or remove the grant.
@@ -830,47 +952,58 @@ class ConnectTargetIamEnabled(_GrantRule):
     source_url = POLICY_DOC
 
     def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
-        # a plan's ARN known only after apply is said so, not "not a well-formed ARN"
-        return _connect_arns(self, ctx, self._judge)
+        # a plan's ARN known only after apply: judged by the database its references name
+        return _through_references(self, ctx, self._judge, self._judge_named)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
-        index = ctx.grants
-        where = grant.finding_resource()
-        db = _granted_database(parsed, index)
+        db = _granted_database(parsed, ctx.grants)
         if db is None:
             yield self.not_applicable(
-                where,
+                grant.finding_resource(),
                 "the grant names no database of the snapshot",
                 grant.evidence(),
                 key=grant.subject,
             )
             return
-        enabled = accepts_iam(db, index)
+        yield self._on_database(grant, db, ctx, None)
+
+    def _judge_named(self, grant: Grant, named: _Named, ctx: Context) -> Iterator[Verdict]:
+        yield self._on_database(grant, named.database, ctx, named)
+
+    def _on_database(
+        self, grant: Grant, db: Database, ctx: Context, named: _Named | None
+    ) -> Verdict:
+        """The verdict on a grant to ``db``: a literal ARN's, or (``named``) one known only
+        after apply that names it through a resource-id attribute."""
+        index = ctx.grants
+        where = grant.finding_resource()
         label = _database_label(db)
-        if enabled:
-            yield self.grant_passed(
+        extra = {"reference": named.reference} if named is not None else {}
+        if accepts_iam(db, index):
+            return self.grant_passed(
                 grant,
-                f"{label} accepts IAM database authentication",
+                f"{named.says()}, which accepts IAM database authentication"
+                if named is not None
+                else f"{label} accepts IAM database authentication",
                 database=db.id,
+                **extra,
             )
-        elif ctx.is_iac and (later := _iam_setting_later(db, index)) is not None:
+        if ctx.is_iac and (later := _iam_setting_later(db, index)) is not None:
             # the setting from a parameter without a default: "disabled" would be a guess
-            yield self.not_applicable(
+            return self.not_applicable(
                 where,
-                f"the grant names {label}: {later}",
-                grant.evidence(database=db.id),
+                f"{named.says() if named is not None else f'the grant names {label}'}: {later}",
+                grant.evidence(database=db.id, **extra),
                 key=grant.subject,
             )
-        else:
-            yield self.failed(
-                where,
-                f"policy '{grant.policy.name}' statement"
-                f" {grant.statement.label} grants connect to {label}, which"
-                " has IAM database authentication disabled: the grant does"
-                " nothing",
-                grant.evidence(database=db.id),
-                key=grant.subject,
-            )
+        how = f": {named.says()}" if named is not None else f" grants connect to {label}"
+        return self.failed(
+            where,
+            f"policy '{grant.policy.name}' statement {grant.statement.label}{how}, which has"
+            " IAM database authentication disabled: the grant does nothing",
+            grant.evidence(database=db.id, **extra),
+            key=grant.subject,
+        )
 
 
 class ConnectArnScopeConsistent(_GrantRule):
@@ -1458,8 +1591,11 @@ class ConnectUsesClusterResourceId(_GrantRule):
     and scales out; logins break when the writer moves.
 
     ## Not applicable when
-    The ARN has wildcards, is not a connect ARN (or, on a template or plan, is built at deploy
-    time), or its id is not an Aurora member's.
+    The ARN has wildcards, is not a connect ARN, or names no database of the snapshot; on a
+    plan, the ARN is known only after apply and its references do not name exactly one
+    database of the plan through its resource id (`resource_id`, `cluster_resource_id`,
+    `dbi_resource_id`); one that does is judged on that database (a member's
+    `dbi_resource_id` fails).
 
     ## Remediation
     Use `arn:aws:rds-db:REGION:ACCOUNT:dbuser:cluster-.../DB_USER` (the message gives it).
@@ -1476,8 +1612,34 @@ class ConnectUsesClusterResourceId(_GrantRule):
     source_url = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html"
 
     def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
-        # a plan's ARN known only after apply is said so, not "not a well-formed ARN"
-        return _connect_arns(self, ctx, self._judge)
+        # a plan's ARN known only after apply: judged by the database its references name
+        return _through_references(self, ctx, self._judge, self._judge_named)
+
+    def _judge_named(self, grant: Grant, named: _Named, ctx: Context) -> Iterator[Verdict]:
+        db = named.database
+        if not _aurora_member(db):
+            yield self.grant_passed(
+                grant,
+                f"{named.says()}, not an Aurora member",
+                database=db.id,
+                reference=named.reference,
+            )
+            return
+        assert isinstance(db, DBInstance) and db.cluster_id
+        cluster = ctx.cluster(db.scope, db.cluster_id)
+        right = cluster.resource_id if cluster and cluster.resource_id else None
+        fix = (
+            f": use {_fix_for(cluster, cluster.id)}"
+            if cluster is not None
+            else f": use the DbClusterResourceId of cluster '{db.cluster_id}'"
+        )
+        yield self.failed(
+            grant.finding_resource(),
+            f"policy '{grant.policy.name}' statement {grant.statement.label}: {named.says()},"
+            f" a member of Aurora cluster '{db.cluster_id}', instead of the cluster{fix}",
+            grant.evidence(database=db.id, reference=named.reference, cluster_resource_id=right),
+            key=grant.subject,
+        )
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
         index = ctx.grants
@@ -1491,13 +1653,14 @@ class ConnectUsesClusterResourceId(_GrantRule):
                 key=grant.subject,
             )
             return
-        if not isinstance(db, DBInstance) or not db.cluster_id or not is_aurora(db.engine):
+        if not _aurora_member(db):
             yield self.grant_passed(
                 grant,
                 f"the grant names {_database_label(db)}, not an Aurora member",
                 database=db.id,
             )
             return
+        assert isinstance(db, DBInstance) and db.cluster_id
         cluster = ctx.cluster(db.scope, db.cluster_id)
         right = cluster.resource_id if cluster and cluster.resource_id else None
         hint = ""
@@ -1515,3 +1678,8 @@ class ConnectUsesClusterResourceId(_GrantRule):
             grant.evidence(cluster_resource_id=right),
             key=grant.subject,
         )
+
+
+def _aurora_member(db: Database) -> bool:
+    """An instance of an Aurora cluster (grants to it should name the cluster)."""
+    return isinstance(db, DBInstance) and bool(db.cluster_id) and is_aurora(db.engine)

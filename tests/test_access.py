@@ -347,3 +347,67 @@ def test_member_iam_comes_from_its_cluster_even_when_an_instance_shares_its_name
         {"RoleDetailList": [role("app", doc(allow(arn(member, "app"))))]}, databases=databases
     )
     assert (row.database, row.target_iam_enabled) == ("aur-1", True)
+
+
+STAND_IN_STACK = """
+Resources:
+  Db:
+    Type: AWS::RDS::DBInstance
+    Properties:
+      Engine: postgres
+      EngineVersion: "16.4"
+      DBInstanceClass: db.m6g.large
+      EnableIAMDatabaseAuthentication: true
+  AppRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: sts:AssumeRole
+            Principal: {Service: ecs-tasks.amazonaws.com}
+  Connect:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: connect
+      Roles: [!Ref AppRole, legacy-batch]
+      Users: [contractor]
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: rds-db:connect
+            Resource: !Sub "arn:aws:rds-db:us-east-1:123456789012:dbuser:${Db.DbiResourceId}/app"
+"""
+
+
+def test_stand_in_principals_of_a_template_say_what_is_unknown(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A policy put on a role or user the template does not define reaches it through a stand-in
+    that has no boundary, no trust policy and no other policy: its rows say those are unknown,
+    instead of reading as a principal that has none; the template's own role has no such note."""
+    stack = tmp_path / "stack.yaml"
+    stack.write_text(STAND_IN_STACK, encoding="utf-8")
+    scope = ("--account", ACC, "--region", "us-east-1")
+    proc = run_cli("access", str(stack), "--format", "json", *scope)
+    assert proc.returncode == 0, proc.stderr
+    rows = {row["principal"].rsplit("/", 1)[1]: row for row in json.loads(proc.stdout)}
+    assert sorted(rows) == ["AppRole", "contractor", "legacy-batch"]
+    assert rows["AppRole"]["notes"] == []
+    assert rows["AppRole"]["assumable_by"] == ["Service:ecs-tasks.amazonaws.com"]
+    assert rows["legacy-batch"]["assumable_by"] == []
+    assert rows["legacy-batch"]["notes"] == [
+        "principal not defined in the template: its permissions boundary, trust policy and"
+        " other policies are unknown"
+    ]
+    assert rows["contractor"]["notes"] == [
+        "principal not defined in the template: its permissions boundary, groups and other"
+        " policies are unknown"
+    ]
+    table = run_cli("access", str(stack), *scope).stdout
+    assert "role/legacy-batch" in table and "trust policy and other policies are unknown" in table
+    report = json.loads(run_cli("check", str(stack), "--format", "json", *scope).stdout)
+    assert contract.first_error(contract.validator("report.schema.json"), report) is None
+    assert [r["notes"] for r in report["access"]] == [
+        rows[r["principal"].rsplit("/", 1)[1]]["notes"] for r in report["access"]
+    ]

@@ -13,6 +13,7 @@ from checker.errors import InputError
 from checker.iac import terraform
 from checker.iac.model import IacFile, IacResource
 from checker.iac.symbols import is_unknown, references
+from checker.iac.to_snapshot import to_snapshot
 
 DATA = Path(__file__).resolve().parent / "data" / "terraform"
 
@@ -291,6 +292,30 @@ def test_attachments_and_memberships(plan: IacFile) -> None:
     assert props(plan, "aws_iam_group_membership.dba")["users"] == ["jane"]
     assert props(plan, "aws_iam_user_group_membership.jane")["groups"] == ["dba"]
     assert props(plan, "aws_iam_user.jane")["arn"] == "arn:aws:iam::123456789012:user/jane"
+
+
+def test_policy_attachment_reaches_its_roles_users_and_groups_in_the_snapshot() -> None:
+    """aws_iam_policy_attachment (sets of role, user and group names) attaches its policy to
+    each, as the single-principal attachments do; a role's managed_policy_arns that only the
+    provider computes is no attachment (and is never read as one-character ARNs)."""
+    doc, _ = to_snapshot([read("plan.json")], None, None)  # mapping changes the resources
+    iam = doc["accounts"][0]["iam"]
+    policy = "arn:aws:iam::123456789012:policy/aws_iam_policy.reports_connect"
+    attached = {
+        p.get("RoleName") or p.get("UserName") or p.get("GroupName"): [
+            m["PolicyArn"] for m in p["AttachedManagedPolicies"]
+        ]
+        for key in ("RoleDetailList", "UserDetailList", "GroupDetailList")
+        for p in iam[key]
+    }
+    assert attached == {
+        "aws_iam_role.app": [policy],  # aws_iam_role_policy_attachment.app_reports
+        "aws_iam_role.proxy": [],
+        "aws_iam_user.jane": [policy],  # aws_iam_policy_attachment.reports_dba
+        "aws_iam_group.dba": [policy],  # aws_iam_policy_attachment.reports_dba
+    }
+    [managed] = [p for p in iam["Policies"] if p["Arn"] == policy]
+    assert managed["AttachmentCount"] == 3
 
 
 # -- a plan with modules ------------------------------------------------------------------------

@@ -29,6 +29,9 @@ class IacResource:
     # Lines of individual properties where the format has them:
     # "Properties.PolicyDocument.Statement.0.Resource" -> line
     property_lines: dict[str, int] = field(default_factory=dict)
+    # The address as written in the file, when several files checked together made ``address``
+    # unique with a file label ("Orders@stack"): what a waiver names the resource by.
+    written: str | None = None
 
 
 @dataclass

@@ -109,7 +109,8 @@ class Mapper:
         scope = _Scope(pseudo, account, region, partition, renames)
         for res in iac.resources:
             res.properties = scope.replace(res.properties)
-            res.address = renames.get(res.address, res.address)
+            if res.address in renames:
+                res.written, res.address = res.address, renames[res.address]
         file = _File(iac, account, region, partition)
         rds = _Rds(file, reg)
         iam = _Iam(file, acc["iam"], self.policies.setdefault(account, {}), label)
@@ -158,7 +159,7 @@ class _File:
 
     def location(self, res: IacResource) -> dict[str, Any]:
         # the address also ties a finding to waivers in the resource's Metadata
-        return {"path": res.path, "line": res.line, "address": res.address}
+        return {"path": res.path, "line": res.line, "address": res.written or res.address}
 
     def target(self, value: Any) -> IacResource | None:
         """The resource a value refers to: ``${Logical}``/``${Logical.Attr}`` (CloudFormation),
@@ -666,8 +667,9 @@ class _Iam:
                 }
             self.roles[res.address] = role
             self.iam["RoleDetailList"].append(role)
-            for arn in p.get("ManagedPolicyArns") or p.get("managed_policy_arns") or []:
-                self.later.append(_attachment(res, "role", arn))
+            for arn in _elements(p.get("ManagedPolicyArns") or p.get("managed_policy_arns")):
+                if self.file.target(arn) is not res:  # a plan's computed value: unset here
+                    self.later.append(_attachment(res, "role", arn))
         elif res.type in ("AWS::IAM::User", "aws_iam_user"):
             user = {
                 "UserName": res.address,
@@ -679,9 +681,9 @@ class _Iam:
             }
             self.users[res.address] = user
             self.iam["UserDetailList"].append(user)
-            for group in p.get("Groups") or []:
+            for group in _elements(p.get("Groups")):
                 self.later.append(_membership(res, group, res.address))
-            for arn in p.get("ManagedPolicyArns") or []:
+            for arn in _elements(p.get("ManagedPolicyArns")):
                 self.later.append(_attachment(res, "user", arn))
         elif res.type in ("AWS::IAM::Group", "aws_iam_group"):
             group = {
@@ -693,7 +695,7 @@ class _Iam:
             }
             self.groups[res.address] = group
             self.iam["GroupDetailList"].append(group)
-            for arn in p.get("ManagedPolicyArns") or []:
+            for arn in _elements(p.get("ManagedPolicyArns")):
                 self.later.append(_attachment(res, "group", arn))
         elif res.type in ("AWS::IAM::ManagedPolicy", "aws_iam_policy"):
             name = res.address
@@ -713,7 +715,7 @@ class _Iam:
             self.by_arn[arn] = policy
             self.iam["Policies"].append(policy)
             for kind, key in (("role", "Roles"), ("user", "Users"), ("group", "Groups")):
-                for principal in p.get(key) or []:
+                for principal in _elements(p.get(key)):
                     self.later.append(
                         IacResource(res.address, "attach", {kind: principal, "arn": arn}, res.path)
                     )
@@ -770,6 +772,19 @@ class _Iam:
             self.iam[list_key].append(principal)
         return principal
 
+    def _attach(self, kind: str, value: Any, arn: str) -> None:
+        """A managed policy attached to a principal: the file's own, or (for a policy of the
+        files, whose grants must be judged with the principals they reach) a stand-in for one
+        the files do not define; a policy from outside the files only on the files' own."""
+        principal = self._owner(kind, value) if arn in self.by_arn else self._principal(kind, value)
+        if principal is None:
+            return
+        principal["AttachedManagedPolicies"].append(
+            {"PolicyName": arn.rsplit("/", 1)[-1], "PolicyArn": arn}
+        )
+        if arn in self.by_arn:
+            self.by_arn[arn]["AttachmentCount"] += 1
+
     def finish(self) -> None:
         """Policies and attachments that name principals (which may come later in the file)."""
         for res in self.later:
@@ -777,20 +792,7 @@ class _Iam:
             loc = self.file.location(res)
             if res.type == "attach":
                 which = next(k for k in ("role", "user", "group") if k in p)
-                arn = self._policy_arn(str(p["arn"]))
-                # a policy of the files attached to a principal outside them still names it
-                principal = (
-                    self._owner(which, p[which])
-                    if arn in self.by_arn
-                    else self._principal(which, p[which])
-                )
-                if principal is not None:
-                    name = arn.rsplit("/", 1)[-1]
-                    principal["AttachedManagedPolicies"].append(
-                        {"PolicyName": name, "PolicyArn": arn}
-                    )
-                    if arn in self.by_arn:
-                        self.by_arn[arn]["AttachmentCount"] += 1
+                self._attach(which, p[which], self._policy_arn(str(p["arn"])))
             elif res.type == "membership":
                 user = self._principal("user", p["user"])
                 group = self._principal("group", p["group"])
@@ -807,7 +809,7 @@ class _Iam:
                 targets: list[tuple[str, Any]] = []
                 if res.type == "AWS::IAM::Policy":
                     for kind, key in (("role", "Roles"), ("user", "Users"), ("group", "Groups")):
-                        targets += [(kind, v) for v in p.get(key) or []]
+                        targets += [(kind, v) for v in _elements(p.get(key))]
                 else:
                     kind = res.type.split("_")[2]
                     targets.append((kind, p.get(kind)))
@@ -829,31 +831,29 @@ class _Iam:
                 "aws_iam_group_policy_attachment",
             ):
                 owner = res.type.split("_")[2]
+                self._attach(owner, p.get(owner), self._policy_arn(str(p.get("policy_arn"))))
+            elif res.type == "aws_iam_policy_attachment":
+                # one policy on sets of role, user and group names (an exclusive attachment:
+                # https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/iam_policy_attachment)
                 arn = self._policy_arn(str(p.get("policy_arn")))
-                principal = (
-                    self._owner(owner, p.get(owner))
-                    if arn in self.by_arn
-                    else self._principal(owner, p.get(owner))
-                )
-                if principal is not None:
-                    principal["AttachedManagedPolicies"].append(
-                        {"PolicyName": arn.rsplit("/", 1)[-1], "PolicyArn": arn}
-                    )
+                for kind, key in (("role", "roles"), ("user", "users"), ("group", "groups")):
+                    for value in _elements(p.get(key)):
+                        self._attach(kind, value, arn)
             elif res.type == "AWS::IAM::UserToGroupAddition":
                 group = self._principal("group", p.get("GroupName"))
-                for value in p.get("Users") or []:
+                for value in _elements(p.get("Users")):
                     user = self._principal("user", value)
                     if user is not None and group is not None:
                         user["GroupList"].append(group["GroupName"])
             elif res.type in ("aws_iam_user_group_membership",):
                 user = self._principal("user", p.get("user"))
-                for value in p.get("groups") or []:
+                for value in _elements(p.get("groups")):
                     group = self._principal("group", value)
                     if user is not None and group is not None:
                         user["GroupList"].append(group["GroupName"])
             elif res.type in ("aws_iam_group_membership",):
                 group = self._principal("group", p.get("group"))
-                for value in p.get("users") or []:
+                for value in _elements(p.get("users")):
                     user = self._principal("user", value)
                     if user is not None and group is not None:
                         user["GroupList"].append(group["GroupName"])
@@ -952,6 +952,17 @@ def _inline(policies: Any, loc: dict[str, Any]) -> list[dict[str, Any]]:
         for policy in policies or []
         if isinstance(policy, dict)
     ]
+
+
+def _elements(value: Any) -> list[Any]:
+    """The elements of a list of names or ARNs (``roles``, ``Groups``, ``managed_policy_arns``):
+    a whole list that only deploy time knows is one symbol, which stands for what it names (and
+    is never read as a string of one-character names)."""
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, list):
+        return [v for v in value if v is not None and v != ""]
+    return []
 
 
 def _attachment(res: IacResource, kind: str, arn: Any) -> IacResource:

@@ -5,7 +5,10 @@ For every user (with its groups' policies) and role, the Allow statements that c
 only part of a wildcard row, or only under a condition, is noted on the row); a permissions
 boundary that does not allow the row removes it. A wildcard grant is one row with its pattern
 and the number of databases it reaches in the principal's account; ``expand`` lists them.
-Conditions of the allowing statement are kept on the row, never dropped.
+Conditions of the allowing statement are kept on the row, never dropped. On a template or plan,
+a principal that a policy is put on but the files do not define (an existing role) stands in
+with only that policy: its rows say that its boundary, trust policy and other policies are
+unknown, rather than reading as a principal that has none.
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from checker.iac.to_snapshot import EXTERNAL
 from checker.iam.arn import DbUserArn, parse_dbuser_arn
 from checker.iam.documents import (
     PolicyDoc,
@@ -29,6 +33,14 @@ TYPES = {
     DBInstance: "AWS::RDS::DBInstance",
     DBCluster: "AWS::RDS::DBCluster",
     DBProxy: "AWS::RDS::DBProxy",
+}
+# The note on the rows of an IaC stand-in principal (``EXTERNAL``), by principal type: without
+# it, no boundary and no trust principals would read as "none" instead of "not known here".
+EXTERNAL_NOTES = {
+    "role": "principal not defined in the template: its permissions boundary, trust policy and"
+    " other policies are unknown",
+    "user": "principal not defined in the template: its permissions boundary, groups and other"
+    " policies are unknown",
 }
 
 
@@ -114,10 +126,13 @@ def _account_rows(
         ]
         boundary = _boundary(principal, managed)
         trusted = _trusted_by(principal.get("AssumeRolePolicyDocument")) if kind == "role" else []
+        external = EXTERNAL_NOTES[kind] if principal.get(EXTERNAL) else None
         for source in allows:
             for row in _rows_for(account_id, arn, kind, source, index, expand):
                 if _apply_denies(row, denies) and _apply_boundary(row, boundary):
                     row.assumable_by = trusted
+                    if external is not None:
+                        row.notes.insert(0, external)
                     rows.append(row)
     return rows
 
