@@ -9,7 +9,7 @@ grants of a policy that pass are one pass finding listing them (``_GrantRule``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from checker.context import Context
@@ -1385,9 +1385,17 @@ class ConnectRoleTrustRestricted(_GrantRule):
                 opened[key] = _unrestricted_principals(trusts.get(role), account_id, local)
             return opened[key]
 
+        # the answer depends on the policy's roles, not on the grant: worked out once a policy
+        trusted: dict[tuple[int, str], _Trusted] = {}
         for grant in ctx.grants.grants:
             where = grant.finding_resource()
-            roles = [a for a in grant.policy.attached_to if ":role/" in a]
+            policy_key = (id(grant.policy), grant.account_id)
+            if policy_key not in trusted:
+                trusted[policy_key] = _trusted(
+                    grant.policy.attached_to, grant.account_id, outside, trusts, _open
+                )
+            roles, elsewhere, unknown, later, open_to = trusted[policy_key]
+            no_account = grant.account_id == UNKNOWN_ACCOUNT
             if not roles:
                 yield self.not_applicable(
                     where,
@@ -1396,16 +1404,6 @@ class ConnectRoleTrustRestricted(_GrantRule):
                     key=grant.subject,
                 )
                 continue
-            elsewhere = [r for r in roles if r in outside]
-            inside = [r for r in roles if r not in outside]
-            unknown = [r for r in inside if trusts.get(r) is None]
-            pairs = [(role, who) for role in inside for who in _open(role, grant.account_id)]
-            # A principal built at deploy time (a parameter without a default) may be "*" or
-            # another account, and so may any account while the stack's own is unknown.
-            no_account = grant.account_id == UNKNOWN_ACCOUNT
-            deferred = {(r, w) for r, w in pairs if "${" in w or (no_account and w != "*")}
-            later = [f"{r} <- {w}" for r, w in pairs if (r, w) in deferred]
-            open_to = [f"{r} <- {w}" for r, w in pairs if (r, w) not in deferred]
             if unknown and not open_to:
                 yield self.error(
                     where,
@@ -1450,6 +1448,37 @@ class ConnectRoleTrustRestricted(_GrantRule):
                     f"roles with policy '{grant.policy.name}' trust named principals only",
                     roles=roles,
                 )
+
+
+class _Trusted(NamedTuple):
+    """Who can assume the roles a policy is attached to (RIA310)."""
+
+    roles: list[str]
+    elsewhere: list[str]  # IaC: roles no template defines
+    unknown: list[str]  # roles whose trust policy is missing or unreadable
+    later: list[str]  # "role <- principal" known only at deploy time
+    open_to: list[str]  # "role <- principal" that may assume it unrestricted
+
+
+def _trusted(
+    attached_to: Iterable[str],
+    account_id: str,
+    outside: set[str],
+    trusts: dict[str, dict[str, Any] | None],
+    open_: Callable[[str, str], list[str]],
+) -> _Trusted:
+    roles = [a for a in attached_to if ":role/" in a]
+    elsewhere = [r for r in roles if r in outside]
+    inside = [r for r in roles if r not in outside]
+    unknown = [r for r in inside if trusts.get(r) is None]
+    pairs = [(role, who) for role in inside for who in open_(role, account_id)]
+    # A principal built at deploy time (a parameter without a default) may be "*" or another
+    # account, and so may any account while the stack's own is unknown.
+    no_account = account_id == UNKNOWN_ACCOUNT
+    deferred = {(r, w) for r, w in pairs if "${" in w or (no_account and w != "*")}
+    later = [f"{r} <- {w}" for r, w in pairs if (r, w) in deferred]
+    open_to = [f"{r} <- {w}" for r, w in pairs if (r, w) not in deferred]
+    return _Trusted(roles, elsewhere, unknown, later, open_to)
 
 
 def _trust_policies(snap: Snapshot) -> dict[str, dict[str, Any] | None]:

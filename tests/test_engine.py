@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterator
 
 from conftest import AS_OF, snapshot_doc
+from hypothesis import given
+from hypothesis import strategies as st
 
 from checker.context import Context
 from checker.engine import exit_code, run
@@ -217,3 +219,16 @@ def test_json_lines_keep_values_orjson_refuses() -> None:
     assert json.loads(line) == item
     assert "é" in line  # UTF-8, not \\u escapes, as on the orjson path
     assert json.loads(_encode({"n": 1, "s": "é"})) == {"n": 1, "s": "é"}
+
+
+@given(st.text(max_size=200))
+def test_fast_uuid5_is_uuid5(name: str) -> None:
+    import uuid
+
+    from checker.engine import FINDING_NAMESPACE, _uuid5
+
+    try:
+        name.encode()
+    except UnicodeEncodeError:  # lone surrogates: neither can hash them
+        return
+    assert _uuid5(name) == str(uuid.uuid5(FINDING_NAMESPACE, name))
