@@ -7,6 +7,7 @@ Engine values: https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Cre
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 REVIEWED = "2026-11-28"
 SOURCE_URL = "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html"
@@ -31,6 +32,7 @@ def is_aurora(engine: str) -> bool:
     return engine.lower().startswith("aurora")
 
 
+@lru_cache(maxsize=4096)  # a run asks about the same few versions thousands of times
 def version_tuple(version: str | None) -> tuple[int, ...]:
     """The leading numeric parts of an engine version: ``"10.11.6"`` -> ``(10, 11, 6)``."""
     if not version:
@@ -46,6 +48,7 @@ def version_tuple(version: str | None) -> tuple[int, ...]:
     return tuple(parts)
 
 
+@lru_cache(maxsize=4096)
 def major_version(engine: str, version: str | None) -> str | None:
     """The major version as AWS names it in its tables.
 

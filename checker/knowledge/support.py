@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import lru_cache
 
 from checker.knowledge.engines import is_aurora, major_version, version_tuple
 
@@ -114,6 +115,7 @@ _HISTORIC_MINIMUM: dict[str, dict[str, tuple[int, ...]]] = {
 }
 
 
+@lru_cache(maxsize=4096)  # answers are immutable; a run asks the same questions per resource
 def engine_support(
     engine: str, *, engine_mode: str | None = None, outposts: bool = False
 ) -> Support:
@@ -145,6 +147,7 @@ def engine_support(
     return Support(Verdict.UNKNOWN, f"engine '{engine}' is not in rdsiam's tables", RDS_TABLE_URL)
 
 
+@lru_cache(maxsize=4096)
 def version_support(
     engine: str, version: str | None, region: str, instance_class: str | None = None
 ) -> Support:
