@@ -411,3 +411,19 @@ def test_stand_in_principals_of_a_template_say_what_is_unknown(tmp_path) -> None
     assert [r["notes"] for r in report["access"]] == [
         rows[r["principal"].rsplit("/", 1)[1]]["notes"] for r in report["access"]
     ]
+
+
+def test_plan_arns_known_only_after_apply_are_listed_not_dropped() -> None:
+    from conftest import ROOT
+
+    proc = run_cli(
+        "access", str(ROOT / "tests" / "data" / "terraform" / "plan.json"), "--format", "json"
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    later = [r for r in rows if r["db_user"] == "(known after apply)"]
+    assert later, rows
+    for row in later:
+        assert row["databases_matched"] == 0 and row["target_exists"] is None
+        assert row["notes"][0].startswith("the connect ARN is known only after apply; it is built")
+        assert "aws_db_instance.orders.resource_id" in row["notes"][0]

@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from checker.iac.symbols import references
 from checker.iac.to_snapshot import EXTERNAL
-from checker.iam.arn import DbUserArn, parse_dbuser_arn
+from checker.iam.arn import ArnProblem, DbUserArn, parse_dbuser_arn
 from checker.iam.documents import (
     PolicyDoc,
     PolicyError,
@@ -220,6 +221,21 @@ def _rows_for(
             if pattern == "*"
             else (parse_dbuser_arn(pattern))
         )
+        if isinstance(parsed, ArnProblem) and parsed.deferred:
+            # a plan's ARN known only after apply: it may grant access, so it is listed
+            rows.append(
+                AccessRow(
+                    resource=pattern,
+                    db_user="(known after apply)",
+                    databases_matched=0,
+                    notes=[
+                        "the connect ARN is known only after apply; it is built from "
+                        + ", ".join(references(pattern))
+                    ],
+                    **base,
+                )
+            )
+            continue
         if not isinstance(parsed, DbUserArn):
             continue  # not a connect ARN: grants nothing (RIA301)
         if not resource_matches(parsed.account, account_id):
