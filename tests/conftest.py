@@ -64,6 +64,27 @@ def run_cli(
     )
 
 
+EXAMPLE = str(ROOT / "examples" / "snapshot.json")
+EXAMPLE_AS_OF = "2026-11-28T12:00:00Z"
+
+
+def check_example(*extra: str) -> tuple[int, str]:
+    """``rdsiam check`` on the bundled example at a fixed time: exit code and standard output
+    (standard error must stay empty)."""
+    proc = run_cli("check", EXAMPLE, "--as-of", EXAMPLE_AS_OF, *extra)
+    assert proc.stderr == "", proc.stderr
+    return proc.returncode, proc.stdout
+
+
+@pytest.fixture(scope="module")
+def json_report() -> dict[str, Any]:
+    """The example's JSON report (it has failures: exit 1)."""
+    code, out = check_example("--format", "json")
+    assert code == 1
+    report: dict[str, Any] = json.loads(out)
+    return report
+
+
 @pytest.fixture
 def write_json(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Write a JSON document into tmp_path and return its path."""

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, check_example, run_cli
 
 from checker.model.report import InputFile, Report
 from checker.report import FORMATS, html, markdown
@@ -50,18 +50,7 @@ NASTY_MESSAGE = (
 )
 
 
-def _check(*extra: str) -> tuple[int, str]:
-    proc = run_cli("check", EXAMPLE, "--as-of", AS_OF, *extra)
-    assert proc.stderr == "", proc.stderr
-    return proc.returncode, proc.stdout
-
-
-@pytest.fixture(scope="module")
-def json_report() -> dict[str, Any]:
-    code, out = _check("--format", "json")
-    assert code == 1
-    report: dict[str, Any] = json.loads(out)
-    return report
+_check = check_example
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, check_example, run_cli
 
 from checker import controls
 from checker.docs import rule_page
@@ -30,18 +30,7 @@ LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "not
 KINDS = {"fail": "fail", "error": "review", "pass": "pass", "not_applicable": "notApplicable"}
 
 
-def _check(*extra: str) -> tuple[int, str]:
-    proc = run_cli("check", EXAMPLE, "--as-of", AS_OF, *extra)
-    assert proc.stderr == "", proc.stderr
-    return proc.returncode, proc.stdout
-
-
-@pytest.fixture(scope="module")
-def json_report() -> dict[str, Any]:
-    code, out = _check("--format", "json")
-    assert code == 1
-    report: dict[str, Any] = json.loads(out)
-    return report
+_check = check_example
 
 
 @pytest.fixture(scope="module")
