@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from measure import measure  # bench/measure.py: bench/ is on sys.path when run
+from measure import measure, reference  # bench/measure.py: bench/ is on sys.path when run
 
 ACCOUNT = "123456789012"
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2")
@@ -147,6 +147,7 @@ def main() -> None:
     parser.add_argument("--statements", type=int, default=100_000)
     parser.add_argument("--databases", type=int, default=10_000)
     args = parser.parse_args()
+    print(reference())
     with tempfile.TemporaryDirectory(prefix="rdsiam-grants-") as tmp:
         full = run("full", args.roles, args.statements, args.databases, Path(tmp))
         half_roles = run(
@@ -159,6 +160,7 @@ def main() -> None:
         " matched by index, never against every database)"
     )
     print("target: all 3xx rules and the access matrix in under 15 s, peak memory under 2 GiB")
+    print(reference())
 
 
 if __name__ == "__main__":

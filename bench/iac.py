@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from measure import measure  # bench/measure.py: bench/ is on sys.path when run
+from measure import measure, reference  # bench/measure.py: bench/ is on sys.path when run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -142,6 +142,7 @@ def main() -> None:
     parser.add_argument("--templates", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    print(reference())
     with tempfile.TemporaryDirectory(prefix="rdsiam-iac-") as tmp:
         one = Path(tmp) / "stack.yaml"
         one.write_text(template(0), encoding="utf-8")
@@ -170,6 +171,7 @@ def main() -> None:
             f"{args.templates} templates in one run: {wall:.2f} s, {rss / 2**20:.0f} MiB, exit"
             f" {code}{flag}  (target: under 20 s; writing them took {written:.1f} s)"
         )
+    print(reference())
 
 
 if __name__ == "__main__":

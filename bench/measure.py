@@ -18,6 +18,20 @@ print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_m
 """
 
 
+def reference() -> str:
+    """The time of a fixed pure-Python loop on this machine now: shared virtual machines change
+    speed by a third from minute to minute, so figures are comparable only next to this."""
+    import time
+
+    best = float("inf")
+    for _ in range(3):
+        start, total = time.perf_counter(), 0
+        for i in range(5_000_000):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return f"machine speed: reference loop {best:.2f} s (best of 3; lower is faster)"
+
+
 def measure(*args: str) -> tuple[float, int, int, bool]:
     out = subprocess.run(
         [sys.executable, "-c", MEASURE, sys.executable, "-m", "checker", *args],

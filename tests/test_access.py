@@ -427,3 +427,14 @@ def test_plan_arns_known_only_after_apply_are_listed_not_dropped() -> None:
         assert row["databases_matched"] == 0 and row["target_exists"] is None
         assert row["notes"][0].startswith("the connect ARN is known only after apply; it is built")
         assert "aws_db_instance.orders.resource_id" in row["notes"][0]
+
+
+def test_row_dict_has_exactly_the_fields_in_order() -> None:
+    from conftest import ROOT
+
+    doc = json.loads((ROOT / "examples" / "snapshot.json").read_text())
+    snapshot = Snapshot.model_validate(doc)
+    rows = build(snapshot, Context(snapshot, AS_OF).grants, expand=True)
+    assert rows
+    for row in rows:
+        assert list(row.to_dict()) == list(AccessRow.__dataclass_fields__)
