@@ -25,11 +25,14 @@ def reference() -> str:
 
     best = float("inf")
     for _ in range(3):
-        start, total = time.perf_counter(), 0
-        for i in range(5_000_000):
-            total += i
+        start = time.perf_counter()
+        # what rdsiam does most: small dicts and strings made, hashed and sorted (memory
+        # bound as much as CPU bound, like the runs measured here)
+        items = [{"id": f"finding-{i * 7919 % 1_000_003}", "n": i} for i in range(1_000_000)]
+        items.sort(key=lambda item: item["id"])
         best = min(best, time.perf_counter() - start)
-    return f"machine speed: reference loop {best:.2f} s (best of 3; lower is faster)"
+        del items
+    return f"machine speed: reference work {best:.2f} s (best of 3; lower is faster)"
 
 
 def measure(*args: str) -> tuple[float, int, int, bool]:
