@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from checker.rule import Finding
 
 SCHEMA = "waivers.schema.json"
-FIELDS = ("rule", "resource", "reason", "owner", "expires", "ticket")
 
 
 @dataclass
