@@ -1278,7 +1278,9 @@ class ConnectGrantedToRoles(_GrantRule):
     someone notices. Roles give temporary credentials, the point of token logins.
 
     ## Not applicable when
-    The policy is attached to no principal.
+    The policy is attached to no principal; or (templates and plans) it is attached to roles
+    only and to a list of users or groups that is known only at deploy time (a Terraform set
+    from a variable, say), which may turn out empty.
 
     ## Remediation
     Move the grant to a role that the workload (or the person, through SSO) assumes.
@@ -1299,6 +1301,10 @@ class ConnectGrantedToRoles(_GrantRule):
             where = grant.finding_resource()
             attached = grant.policy.attached_to
             humans = [a for a in attached if ":user/" in a or ":group/" in a]
+            # IaC: a user or group list known only after apply stands in as one principal named
+            # by its reference; it may be empty then, or name anyone
+            later = [a for a in humans if "${" in a]
+            humans = [a for a in humans if "${" not in a]
             if not attached:
                 yield self.not_applicable(
                     where,
@@ -1312,6 +1318,14 @@ class ConnectGrantedToRoles(_GrantRule):
                     f"policy '{grant.policy.name}' grants rds-db:connect to"
                     f" IAM users or groups: {', '.join(humans)}",
                     grant.evidence(users_or_groups=humans),
+                    key=grant.subject,
+                )
+            elif later:
+                yield self.not_applicable(
+                    where,
+                    f"policy '{grant.policy.name}' is attached to users or groups known only at"
+                    f" deploy time: {', '.join(later)}",
+                    grant.evidence(deploy_time=later),
                     key=grant.subject,
                 )
             else:
