@@ -34,6 +34,7 @@ def wildcard_match(pattern: str, value: str, *, ignore_case: bool = False) -> bo
     return _compile(pattern, ignore_case).fullmatch(value) is not None
 
 
+@lru_cache(maxsize=1 << 14)  # a few action patterns, asked about for every statement
 def action_matches(pattern: str, action: str) -> bool:
     """IAM action patterns are case-insensitive (``RDS-DB:Connect`` is ``rds-db:connect``)."""
     return wildcard_match(pattern, action, ignore_case=True)
