@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from checker.context import Context
 from checker.iac.findings import deploy_time
@@ -75,12 +75,26 @@ Verdict = Finding | _Pass
 Judge = Callable[[Grant, DbUserArn, Context], Iterator[Verdict]]
 
 
-def _each_connect_arn(rule: Rule, ctx: Context, judge: Judge) -> Iterator[Verdict]:
+def _each_connect_arn(
+    rule: Rule, ctx: Context, judge: Judge, named: NamedJudge | None = None
+) -> Iterator[Verdict]:
     """Every grant: not applicable when it has no connect ARN to judge (NotResource, ``*``, a
-    malformed ARN), else what ``judge`` says of its parsed ARN."""
+    malformed ARN, one built at deploy time), else what ``judge`` says of its parsed ARN. With
+    ``named``, a plan's ARN known only after apply that names one database of the plan by its
+    resource id is judged on that database."""
     for grant in ctx.grants.grants:
-        skip = _not_arn(rule, grant)
-        if skip is not None:
+        if named is not None and isinstance(grant.parsed, ArnProblem) and grant.parsed.deferred:
+            found = _named_database(grant, ctx.grants)
+            if isinstance(found, _Named):
+                yield from named(grant, found, ctx)
+            else:
+                yield rule.not_applicable(
+                    grant.finding_resource(),
+                    f"policy '{grant.policy.name}' statement {grant.statement.label}: {found}",
+                    grant.evidence(references=references(grant.resource or "")),
+                    key=grant.subject,
+                )
+        elif (skip := _not_arn(rule, grant)) is not None:
             yield skip
         else:
             assert isinstance(grant.parsed, DbUserArn)
@@ -110,6 +124,8 @@ def _not_arn(rule: Rule, grant: Grant) -> Finding | None:
             grant.evidence(),
             key=grant.subject,
         )
+    if isinstance(grant.parsed, ArnProblem) and grant.parsed.deferred:
+        return _deferred_arn(rule, grant)  # said so: it may well be well-formed then
     if isinstance(grant.parsed, ArnProblem):
         return rule.not_applicable(
             grant.finding_resource(),
@@ -141,11 +157,19 @@ class _GrantRule(Rule):
     def evaluate(self, snap: Snapshot, ctx: Context) -> Iterator[Finding]:
         return _rolled_up(self, self.judge(snap, ctx))
 
+    # A plan's ARN known only after apply whose references name one database by its resource
+    # id is judged on that database (``_judge_named``) instead of being not applicable.
+    judges_through_references: ClassVar[bool] = False
+
     def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
         """Every grant's verdict; by default ``_judge`` on each parsed connect ARN."""
-        return _each_connect_arn(self, ctx, self._judge)
+        named = self._judge_named if self.judges_through_references else None
+        return _each_connect_arn(self, ctx, self._judge, named)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
+        raise NotImplementedError
+
+    def _judge_named(self, grant: Grant, named: _Named, ctx: Context) -> Iterator[Verdict]:
         raise NotImplementedError
 
     def grant_passed(self, grant: Grant, message: str, **extra: Any) -> _Pass:
@@ -515,14 +539,13 @@ def _deferred_reason(resource: str) -> str:
     """Why a connect ARN built from references cannot be read before deploy, naming them."""
     refs = references(resource)
     named = ", ".join(refs)
-    heads = {ref.split(".", 1)[0] for ref in refs}
-    if any("_" in h or h in ("var", "local", "module", "data") for h in heads):
+    if _plan_references(refs):
         # Terraform: the plan shows which attributes the string is built from, not its text
         return f"the connect ARN is known only after apply; the plan shows it is built from {named}"
     return f"'{resource}' is built at deploy time; its form is only known then"
 
 
-def _deferred_arn(rule: _GrantRule, grant: Grant) -> Finding:
+def _deferred_arn(rule: Rule, grant: Grant) -> Finding:
     """Not applicable: the grant's whole ARN is built at deploy time (a Terraform ARN known only
     after apply, a template parameter without a default), so no segment of it can be judged."""
     return rule.not_applicable(
@@ -532,19 +555,6 @@ def _deferred_arn(rule: _GrantRule, grant: Grant) -> Finding:
         grant.evidence(references=references(grant.resource or "")),
         key=grant.subject,
     )
-
-
-def _connect_arns(rule: _GrantRule, ctx: Context, judge: Judge) -> Iterator[Verdict]:
-    """``_each_connect_arn``, except that an ARN built at deploy time is not applicable for
-    that reason, rather than as "not a well-formed connect ARN", which it may well be."""
-    for grant in ctx.grants.grants:
-        if isinstance(grant.parsed, ArnProblem) and grant.parsed.deferred:
-            yield _deferred_arn(rule, grant)
-        elif (skip := _not_arn(rule, grant)) is not None:
-            yield skip
-        else:
-            assert isinstance(grant.parsed, DbUserArn)
-            yield from judge(grant, grant.parsed, ctx)
 
 
 class _Named(NamedTuple):
@@ -628,31 +638,6 @@ def _terraform_type(address: str) -> str | None:
     return found.group(1) if found else None
 
 
-def _through_references(
-    rule: _GrantRule, ctx: Context, judge: Judge, named: NamedJudge
-) -> Iterator[Verdict]:
-    """``_connect_arns``, except that an ARN known only after apply whose references name one
-    database of the plan by its resource id is judged on that database (``named``), as a
-    literal ARN naming it would be; other such ARNs are not applicable, saying why."""
-    for grant in ctx.grants.grants:
-        if isinstance(grant.parsed, ArnProblem) and grant.parsed.deferred:
-            found = _named_database(grant, ctx.grants)
-            if isinstance(found, _Named):
-                yield from named(grant, found, ctx)
-            else:
-                yield rule.not_applicable(
-                    grant.finding_resource(),
-                    f"policy '{grant.policy.name}' statement {grant.statement.label}: {found}",
-                    grant.evidence(references=references(grant.resource or "")),
-                    key=grant.subject,
-                )
-        elif (skip := _not_arn(rule, grant)) is not None:
-            yield skip
-        else:
-            assert isinstance(grant.parsed, DbUserArn)
-            yield from judge(grant, grant.parsed, ctx)
-
-
 def _deploy_references(text: str) -> list[str]:
     """The deploy-time references in ``text``, without IAM policy variables such as
     ``${aws:username}`` (a template writes them ``${!aws:username}``), which IAM fills in."""
@@ -733,9 +718,7 @@ class ConnectArnResourceExists(_GrantRule):
     reads = IAM_READS
     source_url = POLICY_DOC
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
-        # a plan's ARN known only after apply: judged by the database its references name
-        return _through_references(self, ctx, self._judge, self._judge_named)
+    judges_through_references = True
 
     def _judge_named(self, grant: Grant, named: _Named, ctx: Context) -> Iterator[Verdict]:
         db = named.database
@@ -951,9 +934,7 @@ class ConnectTargetIamEnabled(_GrantRule):
     reads = IAM_READS
     source_url = POLICY_DOC
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
-        # a plan's ARN known only after apply: judged by the database its references name
-        return _through_references(self, ctx, self._judge, self._judge_named)
+    judges_through_references = True
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
         db = _granted_database(parsed, ctx.grants)
@@ -1042,10 +1023,6 @@ class ConnectArnScopeConsistent(_GrantRule):
     severity = Severity.MEDIUM
     reads = ("iam",)
     source_url = POLICY_DOC
-
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
-        # a plan's ARN known only after apply is said so, not "not a well-formed ARN"
-        return _connect_arns(self, ctx, self._judge)
 
     def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
         where = grant.finding_resource()
@@ -1654,9 +1631,7 @@ class ConnectUsesClusterResourceId(_GrantRule):
     reads = IAM_READS
     source_url = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html"
 
-    def judge(self, snap: Snapshot, ctx: Context) -> Iterator[Verdict]:
-        # a plan's ARN known only after apply: judged by the database its references name
-        return _through_references(self, ctx, self._judge, self._judge_named)
+    judges_through_references = True
 
     def _judge_named(self, grant: Grant, named: _Named, ctx: Context) -> Iterator[Verdict]:
         db = named.database
