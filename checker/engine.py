@@ -234,11 +234,7 @@ def exit_code(report: Report, fail_on: str) -> int:
     count; errors always do (a run that could not look is never clean)."""
     threshold = None if fail_on == "never" else Severity(fail_on).rank
     failed = threshold is not None and any(
-        f.status is Status.FAIL
-        and not f.waived
-        and f.baseline != "known"
-        and f.severity.rank >= threshold
-        for f in report.findings
+        f.counts and f.severity.rank >= threshold for f in report.findings
     )
     if failed:
         return 1

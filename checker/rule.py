@@ -102,6 +102,12 @@ class Finding:
         return self.waiver is not None and self.waiver.get("state") == "active"
 
     @property
+    def counts(self) -> bool:
+        """A failure that fails the run if its severity reaches ``--fail-on``: not waived, and
+        not one the baseline already had."""
+        return self.status is Status.FAIL and not self.waived and self.baseline != "known"
+
+    @property
     def sort_key(self) -> tuple[str, str, str, str]:
         return (self.rule_id, self.resource.arn or self.resource.id, self.subject, self.id)
 

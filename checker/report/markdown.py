@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checker.model.report import Report, finding_dict
-from checker.rule import Rule, Severity, Status
+from checker.rule import Rule, Severity
 
 LIMIT = 60_000  # GitHub's limit is 65,536: room for the closing tags and the note
 PER_RULE = 20  # findings listed per rule in each section
@@ -69,14 +69,7 @@ def below_fail_on(report: Report) -> int:
     """Failures that count for nothing but their severity: unwaived, not known from the
     baseline, and below the run's ``--fail-on``."""
     threshold = 99 if report.fail_on == "never" else Severity(report.fail_on).rank
-    return sum(
-        1
-        for f in report.findings
-        if f.status is Status.FAIL
-        and not f.waived
-        and f.baseline != "known"
-        and f.severity.rank < threshold
-    )
+    return sum(1 for f in report.findings if f.counts and f.severity.rank < threshold)
 
 
 def shown_status(finding: dict[str, Any]) -> str:

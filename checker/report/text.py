@@ -74,11 +74,7 @@ def render(report: Report, *, colour: bool = False, show_all: bool = False) -> I
         lines.append(f"controls failing: {', '.join(failing)}")
     s = report.summary()
     waived = sum(1 for f in report.findings if f.waived)
-    new_failures = sum(
-        1
-        for f in report.findings
-        if f.status is Status.FAIL and f.baseline == "new" and not f.waived
-    )
+    new_failures = sum(1 for f in report.findings if f.counts)  # with a baseline: the new
     lines.append(
         f"{len(report.rules)} rules, {len(report.findings)} findings: {s['pass']} pass,"
         f" {s['fail']} fail" + (f" ({waived} waived)" if waived else "") + ","
