@@ -442,7 +442,9 @@ def _rules_for(args: argparse.Namespace) -> list[type[Rule]]:
 
 
 def _settle_gc() -> None:
-    """After the inputs are loaded: freeze them out of the cyclic GC (see ``_quiet_gc``)."""
+    """After the inputs are loaded: freeze them out of the cyclic GC (see ``_quiet_gc``).
+    Measured on the 100,000-grant bench: 19-20 s with the freeze, 23-25 s without, even with
+    the older generations already quiet."""
     import gc
 
     _quiet_gc()
