@@ -128,9 +128,9 @@ def _readable(message: str, json_path: str, prefix: str) -> str:
     """``key 'fail_on': ...`` in the file's own key names."""
     parts = [p for p in json_path.removeprefix("$").split(".") if p]
     key = (prefix + ".".join(parts)).rstrip(".")
-    m = re.search(r"\('([^']+)' was unexpected\)", message)
-    if m:
-        return f"unknown key '{key + '.' if key else ''}{m.group(1)}'"
+    unknown = contract.unknown_key(message)
+    if unknown is not None:
+        return f"unknown key '{key + '.' if key else ''}{unknown}'"
     m = re.match(r"(.+) is not one of ", message)
     if m:
         allowed = _enum(parts)

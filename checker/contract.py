@@ -7,6 +7,7 @@ a second, where the pure-Python validator needs over half a minute.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -54,6 +55,16 @@ def validator(name: str, definition: str | None = None, key: str | None = None) 
 def json_path(parts: Any) -> str:
     """``["a", 0, "b"]`` -> ``$.a[0].b``."""
     return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+
+
+def unknown_key(message: str) -> str | None:
+    """The key a schema's ``additionalProperties: false`` refused, from jsonschema's message
+    ("Additional properties are not allowed ('x' was unexpected)"), else None."""
+    found = _UNEXPECTED.search(message)
+    return found.group(1) if found else None
+
+
+_UNEXPECTED = re.compile(r"\('([^']+)' was unexpected\)")
 
 
 def first_error(validator: Any, doc: Any) -> tuple[str, str] | None:

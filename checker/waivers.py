@@ -296,9 +296,9 @@ def _readable(message: str) -> str:
     m = re.match(r'"(\w+)" is a required property', message)
     if m:
         return f"'{m.group(1)}' is required"
-    m = re.search(r"\('(\w+)' was unexpected\)", message)
-    if m:
-        return f"unknown key '{m.group(1)}'"
+    unknown = contract.unknown_key(message)
+    if unknown is not None:
+        return f"unknown key '{unknown}'"
     return message
 
 
