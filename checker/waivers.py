@@ -286,11 +286,13 @@ def _validate(
         m = re.match(r"\$\.waivers\[(\d+)\]", json_path)
         if m and int(m.group(1)) < len(lines):
             location = f"line {lines[int(m.group(1))]} ({json_path})"
-    raise InputError(path, _readable(message), location)
+    raise InputError(path, _readable(message, json_path.rpartition(".")[2]), location)
 
 
-def _readable(message: str) -> str:
-    """jsonschema's wording for the mistakes users make most."""
+def _readable(message: str, field: str) -> str:
+    """jsonschema's wording for the mistakes users make most (``field``: the key at fault)."""
+    if message.endswith('does not match "\\S"'):
+        return f"'{field}' is blank"
     if "does not match" in message and "[0-9]{4}-" in message:
         return f"expires {message.split(' does not match')[0]} is not a date (YYYY-MM-DD)"
     m = re.match(r'"(\w+)" is a required property', message)

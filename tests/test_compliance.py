@@ -248,15 +248,18 @@ def test_waivers_in_yaml_through_the_configuration(
     assert waiver["state"] == "active" and waiver["matched"] == 1
 
 
+_ENTRY = 'rule = "RIA601"\nresource = "x"\nreason = "r"\nowner = "o"\nexpires = 2027-01-01\n'
+
+
 @pytest.mark.parametrize(
     ("entry", "expected"),
     [
-        ('rule = "RIA601"\nresource = "x"\nowner = "o"\nexpires = 2027-01-01\n', "'reason'"),
-        ('rule = "RIA601"\nresource = "x"\nreason = "r"\nowner = "o"\n', "'expires'"),
-        ('rule = "RIA601"\nresource = "x"\nreason = "r"\nexpires = 2027-01-01\n', "'owner'"),
-        ('rule = "RIA601"\nresource = "x"\nreason = " "\nowner = "o"\nexpires = 2027-01-01\n', ""),
-        ('rule = "RIA601"\nresource = "x"\nreason = "r"\nowner = "o"\nexpires = "soon"\n', ""),
-        ('rule = "RIA999"\nresource = "x"\nreason = "r"\nowner = "o"\nexpires = 2027-01-01\n', ""),
+        (_ENTRY.replace('reason = "r"\n', ""), "'reason' is required"),
+        (_ENTRY.replace("expires = 2027-01-01\n", ""), "'expires' is required"),
+        (_ENTRY.replace('owner = "o"\n', ""), "'owner' is required"),
+        (_ENTRY.replace('reason = "r"', 'reason = " "'), "'reason' is blank"),
+        (_ENTRY.replace("2027-01-01", '"soon"'), 'expires "soon" is not a date (YYYY-MM-DD)'),
+        (_ENTRY.replace("RIA601", "RIA999"), "waiver for unknown rule 'RIA999'"),
         (
             'rule = "RIA601"\nresource = "x"\nreason = "r"\nowner = "o"\nexpires = 2027-01-01\n'
             'until = "never"\n',
