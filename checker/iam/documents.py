@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
@@ -45,11 +45,12 @@ class Statement:
     resources: tuple[str, ...]
     not_resources: tuple[str, ...]
     condition: dict[str, Any]
+    # How findings name the statement: its Sid, else its index (stored: every rule asks, for
+    # every grant)
+    label: str = field(init=False)
 
-    @property
-    def label(self) -> str:
-        """How findings name the statement: its Sid, else its index."""
-        return self.sid or f"#{self.index}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", self.sid or f"#{self.index}")
 
     def can_grant_connect(self) -> bool:
         """An Allow whose Action (or NotAction) lets ``rds-db:connect`` through."""

@@ -8,7 +8,8 @@ grant is matched against its own account and Region only, never against every da
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from checker.iam.arn import ArnProblem, DbUserArn, parse_dbuser_arn
 from checker.iam.documents import PolicyDoc, PolicyError, Statement, iter_policies, statements
@@ -36,9 +37,10 @@ class Grant:
     parsed: DbUserArn | ArnProblem | None
     where: Resource  # the policy as a finding resource, one object per policy
     # The finding key (statement and resource) and the evidence every finding on this grant
-    # starts from: computed once, each of the twelve rules reads them.
+    # starts from (statement, Resource, any Condition): computed once, each of the twelve
+    # rules reads them. ``base_evidence`` is shared, read-only: copy it before changing it.
     subject: str = field(init=False)
-    _evidence: dict[str, Any] = field(init=False, repr=False, compare=False)
+    base_evidence: dict[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         label = self.statement.label
@@ -48,21 +50,16 @@ class Grant:
         base: dict[str, Any] = {"statement": label, "Resource": resource}
         if self.statement.condition:
             base["Condition"] = self.statement.condition
-        set_(self, "_evidence", base)
+        set_(self, "base_evidence", base)
 
     def finding_resource(self) -> Resource:
         """The policy, as the resource of a finding (CONTRACTS: name; inline: owner/name)."""
         return self.where
 
-    @property
-    def base_evidence(self) -> dict[str, Any]:
-        """Statement, Resource and any Condition (shared: copy before changing it)."""
-        return self._evidence
-
     def evidence(self, **extra: Any) -> dict[str, Any]:
         """A new evidence dict: statement, Resource, where the policy is attached, any
         Condition, then ``extra``."""
-        return {**self._evidence, "attached_to": list(self.policy.attached_to), **extra}
+        return {**self.base_evidence, "attached_to": list(self.policy.attached_to), **extra}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +121,15 @@ class PolicyProblem:
 
 
 Database = DBInstance | DBCluster | DBProxy
+
+
+class PolicyGrants(NamedTuple):
+    """The grants of one policy, in order, as the 3xx pass findings list them: each grant's
+    base evidence, and the statement labels without repeats. Shared and read-only."""
+
+    total: int
+    entries: list[dict[str, Any]]
+    labels: list[str]
 
 
 class GrantIndex:
@@ -211,6 +217,19 @@ class GrantIndex:
                     self.grants.append(
                         Grant(account_id, partition, policy, statement, resource, parsed, where)
                     )
+
+    @cached_property
+    def per_policy(self) -> dict[int, PolicyGrants]:
+        """``id(grant.where)`` (one resource object per policy) -> that policy's grants."""
+        entries: dict[int, list[dict[str, Any]]] = {}
+        labels: dict[int, dict[str, None]] = {}
+        for grant in self.grants:
+            key = id(grant.where)
+            if key not in entries:
+                entries[key], labels[key] = [], {}
+            entries[key].append(grant.base_evidence)
+            labels[key][grant.statement.label] = None
+        return {k: PolicyGrants(len(v), v, list(labels[k])) for k, v in entries.items()}
 
     def covered(self, account_id: str, region: str) -> bool:
         """Whether the snapshot holds that account and Region's databases."""
