@@ -11,6 +11,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 
 from checker import controls
 from checker.baseline import LoadedReport, mark
@@ -34,6 +35,8 @@ ENUMERATING = {
     "DBProxies": ("db_proxies", "AWS::RDS::DBProxy"),
 }
 RULE_RESOURCE = "rdsiam::Rule"
+# Below this many grants the access matrix takes a tenth of a second or less: no worker.
+ACCESS_WORKER_GRANTS = 5_000
 
 
 def run(
@@ -46,17 +49,28 @@ def run(
     severity_overrides: Mapping[str, Severity] | None = None,
     waivers: Sequence[Waiver] = (),
     baseline: LoadedReport | None = None,
+    access_text: bool = False,
 ) -> Report:
     """Evaluate ``rules`` on ``snapshot`` at time ``now``; attach ``waivers`` to the failures
-    they match, and mark each finding new or known against ``baseline``."""
+    they match, and mark each finding new or known against ``baseline``. With
+    ``access_text`` (a JSON report), a large access matrix may come as its JSON text from a
+    worker process instead of as rows."""
     ctx = Context(snapshot, now, settings or Settings())
+    has_iam = any(a.iam is not None for a in snapshot.accounts)
+    pending = None
+    if has_iam and access_text and len(ctx.grants.grants) >= ACCESS_WORKER_GRANTS:
+        # the matrix in a worker while the rules run (checker.worker)
+        from checker import worker
+        from checker.iam.access import json_text
+
+        pending = worker.start(partial(json_text, snapshot, ctx.grants))
     findings: list[Finding] = []
     for rule_cls in rules:
         rule = rule_cls()
         findings.extend(_coverage_errors(rule, snapshot, ctx))
         try:
-            for finding in rule.evaluate(snapshot, ctx):
-                findings.append(finding)
+            # what a rule yielded before it crashed stays (list.extend keeps it)
+            findings.extend(rule.evaluate(snapshot, ctx))
         except Exception as exc:  # isolate: one error finding, the run goes on
             findings.append(
                 rule.error(
@@ -80,7 +94,7 @@ def run(
     waiver_states = apply_waivers(findings, waivers, now, ids)
     baseline_summary = None if baseline is None else mark(findings, baseline, ids)
     access = None
-    if any(a.iam is not None for a in snapshot.accounts):
+    if has_iam and pending is None:
         from checker.iam.access import build
 
         access = [row.to_dict() for row in build(snapshot, ctx.grants)]
@@ -95,6 +109,7 @@ def run(
         regions=regions,
         collection_errors=[e.model_dump(exclude_none=True) for e in snapshot.errors],
         access=access,
+        access_text=pending,
         controls=controls.summary(rules, findings),
         waivers=waiver_states,
         baseline=baseline_summary,
@@ -233,11 +248,11 @@ def exit_code(report: Report, fail_on: str) -> int:
     Failures under an active waiver, and with a baseline the failures it already had, do not
     count; errors always do (a run that could not look is never clean)."""
     threshold = None if fail_on == "never" else Severity(fail_on).rank
-    failed = threshold is not None and any(
-        f.counts and f.severity.rank >= threshold for f in report.findings
-    )
-    if failed:
-        return 1
-    if report.collection_errors or any(f.status is Status.ERROR for f in report.findings):
-        return 3
-    return 0
+    errors = bool(report.collection_errors)
+    for f in report.findings:  # one pass, status first: most findings of a large run pass
+        if f.status is Status.FAIL:
+            if threshold is not None and f.severity.rank >= threshold and f.counts:
+                return 1
+        elif f.status is Status.ERROR:
+            errors = True
+    return 3 if errors else 0

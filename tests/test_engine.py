@@ -55,6 +55,9 @@ def test_rule_crash_is_one_error_finding_and_the_run_goes_on() -> None:
     assert len(crash) == 1
     assert "KeyError" in crash[0].message and "incomplete" in crash[0].message
     assert crash[0].resource.type == "rdsiam::Rule"
+    # what the rule found before it crashed is kept
+    kept = [f for f in report.findings if f.rule_id == "RIA999" and f.status is Status.PASS]
+    assert [(f.resource.id, f.message) for f in kept] == [("pg", "first one is fine")]
     ria101 = {f.resource.id: f.status for f in report.findings if f.rule_id == "RIA101"}
     assert ria101 == {"pg": Status.PASS, "pg-off": Status.FAIL}
     assert exit_code(report, "never") == 3

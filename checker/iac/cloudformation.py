@@ -19,12 +19,10 @@ symbols (``checker.iac.symbols``). Nested stacks are read as ordinary resources;
 from __future__ import annotations
 
 import base64
-import gc
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from itertools import accumulate, chain, islice, repeat
 from typing import Any
 
@@ -32,6 +30,7 @@ import yaml
 from yaml.nodes import ScalarNode
 
 from checker.errors import InputError
+from checker.gcpause import collector_off
 from checker.iac.model import IacFile, IacResource
 from checker.iac.symbols import SYMBOL, is_unknown, symbol
 from checker.knowledge.regions import partition_of
@@ -460,20 +459,6 @@ def _load(path: str, data: bytes, templates_only: bool) -> Any:
     return doc
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Reading builds tens of thousands of small acyclic objects (parser events, values):
-    the cyclic garbage collector's passes over them cost a third of the time, for nothing."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def read(
     path: str,
     data: bytes,
@@ -489,7 +474,7 @@ def read(
         return None  # cannot be a template: no parsing at all
     if partition is None and region:
         partition = partition_of(region)
-    with _collector_paused():
+    with collector_off():
         doc = _load(path, data, templates_only=True)
         if doc is None:
             return None

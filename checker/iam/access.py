@@ -14,6 +14,7 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,13 @@ def build(snap: Snapshot, index: GrantIndex, *, expand: bool = False) -> list[Ac
             rows.extend(_account_rows(account.account_id, account.iam, index, expand))
     rows.sort(key=lambda r: r.sort_key)
     return rows
+
+
+def json_text(snap: Snapshot, index: GrantIndex) -> Iterator[str]:
+    """The ``access`` array of the JSON report, as its renderer writes it."""
+    from checker.report.jsonfmt import array
+
+    return array("access", (row.to_dict() for row in build(snap, index)))
 
 
 def _account_rows(

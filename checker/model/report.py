@@ -6,10 +6,13 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checker import __version__, controls
 from checker.rule import Finding, Resource, Rule, Severity, Status
+
+if TYPE_CHECKING:
+    from checker.worker import Pending
 
 REPORT_FORMAT = "rdsiam-report"
 REPORT_VERSION = 1
@@ -38,6 +41,9 @@ class Report:
     baseline: dict[str, Any] | None = None  # with --baseline: the earlier report, counts
     fail_on: str = "low"  # the run's --fail-on: the verdict of the Markdown and HTML reports
     severity_overrides: dict[str, Severity] = field(default_factory=dict)  # rule id -> severity
+    # A JSON report of a large account: the access array as its JSON text, from a worker
+    # (``access`` is then None; checker.worker)
+    access_text: Pending | None = None
 
     def severity_of(self, rule: type[Rule]) -> Severity:
         """The rule's severity in this run (the configuration's override, else its own)."""

@@ -25,17 +25,19 @@ def render(report: Report, **_: object) -> Iterator[str]:
     text = json.dumps(head, indent=2, ensure_ascii=False)
     yield text[: text.rindex("}")].rstrip()
     if report.access is not None:
-        yield from _array("access", report.access)
+        yield from array("access", report.access)
+    elif report.access_text is not None:  # built by a worker as this very text
+        yield from report.access_text.chunks()
     yield from _findings(report)
     yield "\n}\n"
 
 
 def _findings(report: Report) -> Iterator[str]:
     """The findings array, one compact finding per line."""
-    yield from _array("findings", (finding_dict(f) for f in report.findings))
+    yield from array("findings", (finding_dict(f) for f in report.findings))
 
 
-def _array(key: str, items: Iterable[dict[str, Any]]) -> Iterator[str]:
+def array(key: str, items: Iterable[dict[str, Any]]) -> Iterator[str]:
     """``,\n  "key": [`` then one compact item per line."""
     yield f',\n  "{key}": ['
     separator, empty = "\n    ", True
