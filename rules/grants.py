@@ -72,7 +72,7 @@ class _Pass(NamedTuple):
 
 
 Verdict = Finding | _Pass
-Judge = Callable[[Grant, DbUserArn, Context], Iterator[Verdict]]
+Judge = Callable[[Grant, DbUserArn, Context], Verdict]
 
 
 def _each_connect_arn(
@@ -86,7 +86,7 @@ def _each_connect_arn(
         if named is not None and isinstance(grant.parsed, ArnProblem) and grant.parsed.deferred:
             found = _named_database(grant, ctx.grants)
             if isinstance(found, _Named):
-                yield from named(grant, found, ctx)
+                yield named(grant, found, ctx)
             else:
                 yield rule.not_applicable(
                     grant.finding_resource(),
@@ -98,7 +98,7 @@ def _each_connect_arn(
             yield skip
         else:
             assert isinstance(grant.parsed, DbUserArn)
-            yield from judge(grant, grant.parsed, ctx)
+            yield judge(grant, grant.parsed, ctx)
 
 
 def _granted_database(parsed: DbUserArn, index: GrantIndex) -> Database | None:
@@ -166,10 +166,10 @@ class _GrantRule(Rule):
         named = self._judge_named if self.judges_through_references else None
         return _each_connect_arn(self, ctx, self._judge, named)
 
-    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Verdict:
         raise NotImplementedError
 
-    def _judge_named(self, grant: Grant, named: _Named, ctx: Context) -> Iterator[Verdict]:
+    def _judge_named(self, grant: Grant, named: _Named, ctx: Context) -> Verdict:
         raise NotImplementedError
 
     def grant_passed(self, grant: Grant, message: str, **extra: Any) -> _Pass:
@@ -413,22 +413,20 @@ class ConnectArnUsesResourceId(_GrantRule):
                 yield skip
             else:
                 assert isinstance(grant.parsed, DbUserArn)
-                yield from self._judge(grant, grant.parsed, ctx)
+                yield self._judge(grant, grant.parsed, ctx)
 
-    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Verdict:
         index = ctx.grants
         where = grant.finding_resource()
         rid = parsed.resource_id
         if "${" in rid:
-            yield _symbolic_id(self, grant, parsed, index)
-            return
+            return _symbolic_id(self, grant, parsed, index)
         if _id_pattern_possible(rid) or parsed.resource_kind is not None:
-            yield self.grant_passed(
+            return self.grant_passed(
                 grant,
                 f"policy '{grant.policy.name}' statement"
                 f" {grant.statement.label} names resource id '{rid}'",
             )
-            return
         hint = ""
         evidence = grant.evidence()
         known = (
@@ -447,7 +445,7 @@ class ConnectArnUsesResourceId(_GrantRule):
             )
             hint = f"; {_database_label(known)} has resource id '{known.resource_id}': use {right}"
             evidence["expected_resource_id"] = known.resource_id
-        yield self.failed(
+        return self.failed(
             where,
             f"policy '{grant.policy.name}' statement"
             f" {grant.statement.label}: '{rid}' is {what}, not a resource id"
@@ -617,7 +615,7 @@ class _Named(NamedTuple):
         return f"the connect ARN, known only after apply, names {self.head} (its {self.attribute})"
 
 
-NamedJudge = Callable[[Grant, _Named, Context], Iterator[Verdict]]
+NamedJudge = Callable[[Grant, _Named, Context], Verdict]
 
 
 def _named_database(grant: Grant, index: GrantIndex) -> _Named | str:
@@ -763,43 +761,42 @@ class ConnectArnResourceExists(_GrantRule):
 
     judges_through_references = True
 
-    def _judge_named(self, grant: Grant, named: _Named, ctx: Context) -> Iterator[Verdict]:
+    def _judge_named(self, grant: Grant, named: _Named, ctx: Context) -> Verdict:
         db = named.database
-        yield self.grant_passed(
+        return self.grant_passed(
             grant,
             f"{named.says()}: {_database_label(db)} of the plan",
             database=db.id,
             reference=named.reference,
         )
 
-    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Verdict:
         index = ctx.grants
         where = grant.finding_resource()
         if parsed.symbolic:
             db = _granted_database(parsed, index)
             if db is not None:
-                yield self.grant_passed(
+                return self.grant_passed(
                     grant,
                     f"'{parsed.resource_id}' is {_database_label(db)} of the template",
                     database=db.id,
                 )
             else:
-                yield self.not_applicable(
+                return self.not_applicable(
                     where,
                     f"the resource id '{parsed.resource_id}' is only known at deploy time",
                     grant.evidence(),
                     key=grant.subject,
                 )
-            return
         if not parsed.concrete or parsed.resource_kind is None:
-            yield self.not_applicable(
+            return self.not_applicable(
                 where,
                 "the ARN has wildcards or no resource id",
                 grant.evidence(),
                 key=grant.subject,
             )
         elif not index.covered(parsed.account, parsed.region):
-            yield self.not_applicable(
+            return self.not_applicable(
                 where,
                 f"account {parsed.account} / {parsed.region} is not in the snapshot",
                 grant.evidence(),
@@ -808,7 +805,7 @@ class ConnectArnResourceExists(_GrantRule):
         elif parsed.resource_kind not in index.collected.get(
             (parsed.account, parsed.region), set()
         ):
-            yield self.not_applicable(
+            return self.not_applicable(
                 where,
                 f"the {parsed.resource_kind}s of {parsed.account}/{parsed.region} were not"
                 " collected",
@@ -816,13 +813,13 @@ class ConnectArnResourceExists(_GrantRule):
                 key=grant.subject,
             )
         elif (db := _granted_database(parsed, index)) is not None:
-            yield self.grant_passed(
+            return self.grant_passed(
                 grant,
                 f"'{parsed.resource_id}' is {_database_label(db)}",
                 database=db.id,
             )
         elif ctx.is_iac:
-            yield self.not_applicable(
+            return self.not_applicable(
                 where,
                 f"'{parsed.resource_id}' is not a database of the template; a template holds"
                 " only its own databases, so whether it exists is known only in the account",
@@ -830,7 +827,7 @@ class ConnectArnResourceExists(_GrantRule):
                 key=grant.subject,
             )
         else:
-            yield self.failed(
+            return self.failed(
                 where,
                 f"policy '{grant.policy.name}' statement"
                 f" {grant.statement.label}: no DB instance, cluster or proxy"
@@ -979,20 +976,19 @@ class ConnectTargetIamEnabled(_GrantRule):
 
     judges_through_references = True
 
-    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Verdict:
         db = _granted_database(parsed, ctx.grants)
         if db is None:
-            yield self.not_applicable(
+            return self.not_applicable(
                 grant.finding_resource(),
                 "the grant names no database of the snapshot",
                 grant.evidence(),
                 key=grant.subject,
             )
-            return
-        yield self._on_database(grant, db, ctx, None)
+        return self._on_database(grant, db, ctx, None)
 
-    def _judge_named(self, grant: Grant, named: _Named, ctx: Context) -> Iterator[Verdict]:
-        yield self._on_database(grant, named.database, ctx, named)
+    def _judge_named(self, grant: Grant, named: _Named, ctx: Context) -> Verdict:
+        return self._on_database(grant, named.database, ctx, named)
 
     def _on_database(
         self, grant: Grant, db: Database, ctx: Context, named: _Named | None
@@ -1067,7 +1063,7 @@ class ConnectArnScopeConsistent(_GrantRule):
     reads = ("iam",)
     source_url = POLICY_DOC
 
-    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Verdict:
         where = grant.finding_resource()
         problems = []
         unknown = [
@@ -1076,7 +1072,7 @@ class ConnectArnScopeConsistent(_GrantRule):
             if "${" in value or value in (UNKNOWN_REGION, UNKNOWN_ACCOUNT)
         ]
         if unknown:
-            yield self.not_applicable(
+            return self.not_applicable(
                 where,
                 f"policy '{grant.policy.name}' statement {grant.statement.label}: the"
                 f" {' and '.join(unknown)} are only known at deploy time (pass --region /"
@@ -1084,7 +1080,6 @@ class ConnectArnScopeConsistent(_GrantRule):
                 grant.evidence(),
                 key=grant.subject,
             )
-            return
         if not has_wildcard(parsed.region):
             if parsed.region not in REGIONS:
                 problems.append(f"Region '{parsed.region}' does not exist")
@@ -1136,7 +1131,7 @@ class ConnectArnScopeConsistent(_GrantRule):
                 " database's account)"
             )
         if problems:
-            yield self.failed(
+            return self.failed(
                 where,
                 f"policy '{grant.policy.name}' statement"
                 f" {grant.statement.label}: {'; '.join(problems)}",
@@ -1144,7 +1139,7 @@ class ConnectArnScopeConsistent(_GrantRule):
                 key=grant.subject,
             )
         elif stack_unknown:
-            yield self.not_applicable(
+            return self.not_applicable(
                 where,
                 f"policy '{grant.policy.name}' statement {grant.statement.label}: the stack's"
                 f" {' and '.join(stack_unknown)}, to compare the ARN's with,"
@@ -1154,7 +1149,7 @@ class ConnectArnScopeConsistent(_GrantRule):
                 key=grant.subject,
             )
         else:
-            yield self.grant_passed(
+            return self.grant_passed(
                 grant,
                 f"policy '{grant.policy.name}' statement"
                 f" {grant.statement.label}: partition, Region and account"
@@ -1676,16 +1671,15 @@ class ConnectUsesClusterResourceId(_GrantRule):
 
     judges_through_references = True
 
-    def _judge_named(self, grant: Grant, named: _Named, ctx: Context) -> Iterator[Verdict]:
+    def _judge_named(self, grant: Grant, named: _Named, ctx: Context) -> Verdict:
         db = named.database
         if not _aurora_member(db):
-            yield self.grant_passed(
+            return self.grant_passed(
                 grant,
                 f"{named.says()}, not an Aurora member",
                 database=db.id,
                 reference=named.reference,
             )
-            return
         assert isinstance(db, DBInstance) and db.cluster_id
         cluster = ctx.cluster(db.scope, db.cluster_id)
         right = cluster.resource_id if cluster and cluster.resource_id else None
@@ -1694,7 +1688,7 @@ class ConnectUsesClusterResourceId(_GrantRule):
             if cluster is not None
             else f": use the DbClusterResourceId of cluster '{db.cluster_id}'"
         )
-        yield self.failed(
+        return self.failed(
             grant.finding_resource(),
             f"policy '{grant.policy.name}' statement {grant.statement.label}: {named.says()},"
             f" a member of Aurora cluster '{db.cluster_id}', instead of the cluster{fix}",
@@ -1702,25 +1696,23 @@ class ConnectUsesClusterResourceId(_GrantRule):
             key=grant.subject,
         )
 
-    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Iterator[Verdict]:
+    def _judge(self, grant: Grant, parsed: DbUserArn, ctx: Context) -> Verdict:
         index = ctx.grants
         where = grant.finding_resource()
         db = _granted_database(parsed, index)
         if db is None:
-            yield self.not_applicable(
+            return self.not_applicable(
                 where,
                 "the grant names no database of the snapshot",
                 grant.evidence(),
                 key=grant.subject,
             )
-            return
         if not _aurora_member(db):
-            yield self.grant_passed(
+            return self.grant_passed(
                 grant,
                 f"the grant names {_database_label(db)}, not an Aurora member",
                 database=db.id,
             )
-            return
         assert isinstance(db, DBInstance) and db.cluster_id
         cluster = ctx.cluster(db.scope, db.cluster_id)
         right = cluster.resource_id if cluster and cluster.resource_id else None
@@ -1730,7 +1722,7 @@ class ConnectUsesClusterResourceId(_GrantRule):
                 parsed.partition, parsed.region, parsed.account, right, parsed.db_user
             )
             hint = f": use {arn}"
-        yield self.failed(
+        return self.failed(
             where,
             f"policy '{grant.policy.name}' statement"
             f" {grant.statement.label} names Aurora member '{db.id}'"
