@@ -53,7 +53,7 @@ class Report:
         """Count of findings by status (every status present, zeros included)."""
         counts = {s.value: 0 for s in Status}
         for finding in self.findings:
-            counts[finding.status.value] += 1
+            counts[finding.status._value_] += 1  # _value_: see _finding_dict
         return counts
 
     def to_dict(self, *, with_findings: bool = True) -> dict[str, Any]:
@@ -136,8 +136,10 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
     return {
         "id": f.id,
         "rule_id": f.rule_id,
-        "status": f.status.value,
-        "severity": f.severity.value,
+        # an enum's ``_value_`` is its value without the descriptor call of ``.value``: a
+        # third of this function's time, for hundreds of thousands of findings
+        "status": f.status._value_,
+        "severity": f.severity._value_,
         "resource": resource_dict(f.resource),
         "message": f.message,
         "evidence": f.evidence,
