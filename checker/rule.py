@@ -68,9 +68,17 @@ class Resource:
 
     @classmethod
     def of(cls, item: DBInstance | DBCluster | DBProxy) -> Resource:
-        """The resource reference of a snapshot item."""
-        scope = item.scope
-        return cls(RESOURCE_TYPES[type(item)], item.id, item.arn, scope.account_id, scope.region)
+        """The resource reference of a snapshot item (made once per item: the thirty rules
+        that judge a database share it)."""
+        private: dict[str, Any] = item.__pydantic_private__  # type: ignore[assignment]
+        made: Resource | None = private["_resource"]
+        if made is None:
+            scope = item.scope
+            made = cls(
+                RESOURCE_TYPES[type(item)], item.id, item.arn, scope.account_id, scope.region
+            )
+            private["_resource"] = made
+        return made
 
 
 @dataclass(frozen=True, slots=True)

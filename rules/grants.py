@@ -214,6 +214,11 @@ def _rolled_up(
 
 def _policy_pass(rule: _GrantRule, group: list[Verdict]) -> Finding:
     first = group[0]
+    if len(group) == 1 and type(first) is _Pass and not first.extra:
+        # one grant, passed plainly (most policies of a template)
+        grant = first.grant
+        alone = {"grants": [grant.base_evidence], "attached_to": list(grant.policy.attached_to)}
+        return rule.passed(grant.where, first.message, alone)
     if type(first) is _Pass:
         resource, message = first.grant.where, first.message
         attached: Any = list(first.grant.policy.attached_to)

@@ -41,6 +41,8 @@ class Located(AwsModel):
     """A resource that knows its account and Region once the snapshot is assembled."""
 
     _scope: Scope | None = PrivateAttr(default=None)
+    # its checker.rule.Resource, made once (Resource.of): every rule's finding names it
+    _resource: Any = PrivateAttr(default=None)
 
     @property
     def scope(self) -> Scope:
