@@ -362,6 +362,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rdsiam: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (rdsiam check ... | head): say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the exit's flush does not fail again
+        return 141  # as a shell reports a process that SIGPIPE ended
 
 
 def _as_of(value: str | None) -> datetime:

@@ -197,3 +197,26 @@ def test_failed_write_keeps_the_old_report(tmp_path: Path) -> None:
         write_atomic(str(out), broken())
     assert out.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    """``rdsiam check ... | head``: the reader closes the pipe; rdsiam stops quietly with the
+    shell's code for a process ended by SIGPIPE."""
+    import subprocess
+    import sys
+
+    from conftest import EXAMPLE, EXAMPLE_AS_OF
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "checker", "check", EXAMPLE, "--format", "json", "--as-of",
+         EXAMPLE_AS_OF],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10).startswith(b"{")
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert "Traceback" not in err and err == ""
