@@ -149,6 +149,9 @@ class _GrantRule(Rule):
     every passing grant's statement and Resource listed under ``grants`` in its evidence: the
     contract's finding per rule and resource, passes included, without repeating the same pass
     for each statement (a large account has hundreds of thousands of grants).
+
+    ``judge`` gives at most one verdict per grant, in the index's order: the roll-up counts on
+    it to reuse a policy's entries when all its grants passed plainly.
     """
 
     passes_as = ""  # "<n> connect grants (S0, S1) <passes_as>"

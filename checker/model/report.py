@@ -82,6 +82,8 @@ class Report:
         if self.baseline is not None:
             doc["baseline"] = self.baseline
         if with_findings:
+            if self.access_text is not None:  # only jsonfmt streams the worker's text
+                raise RuntimeError("the access matrix is JSON text from a worker: use jsonfmt")
             if self.access is not None:
                 doc["access"] = self.access
             doc["findings"] = [finding_dict(f) for f in self.findings]
