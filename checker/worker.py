@@ -20,6 +20,7 @@ text itself: the worker can make a run faster, never different.
 
 from __future__ import annotations
 
+import codecs
 import os
 import tempfile
 import threading
@@ -46,8 +47,11 @@ class Pending:
                 yield from self._produce()
                 return
             self._text.seek(0)
+            # a block may end inside a character of several bytes: decode across blocks
+            decoder = codecs.getincrementaldecoder("utf-8")()
             while block := self._text.read(CHUNK):
-                yield block.decode()
+                yield decoder.decode(block)
+            yield decoder.decode(b"", final=True)
         finally:
             self._text.close()
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import AS_OF, run_cli, snapshot_doc
 
-from checker import engine, registry
+from checker import engine, registry, worker
 from checker.engine import run
 from checker.iam import access
 from checker.iam.grants import GrantIndex
@@ -190,3 +190,21 @@ def test_the_command_uses_the_worker_on_a_large_account(tmp_path: Any) -> None:
     here = json.loads(rendered(snap, access_text=False)[0])
     assert ours["access"] == here["access"] and len(ours["access"]) > 1000
     assert ours["findings"] == here["findings"]
+
+
+def test_text_beyond_ascii_across_read_blocks(
+    small_threshold: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A condition value with characters of two, three and four UTF-8 bytes, read back in
+    blocks of one byte: no character is cut in two."""
+    doc = account_doc(roles=8, per_role=3)
+    statement = doc["accounts"][0]["iam"]["RoleDetailList"][0]["RolePolicyList"][0][
+        "PolicyDocument"
+    ]["Statement"][0]
+    statement["Condition"] = {"StringEquals": {"aws:PrincipalTag/team": "équipe-数据-🚀"}}
+    snap = Snapshot.model_validate(doc)
+    monkeypatch.setattr(worker, "CHUNK", 1)
+    here, _ = rendered(snap, access_text=False)
+    there, worked = rendered(snap, access_text=True)
+    assert worked.access_text is not None
+    assert there == here and "équipe-数据-🚀" in there
