@@ -17,13 +17,14 @@ from checker.iac.findings import deploy_time
 from checker.iac.symbols import UNKNOWN_ACCOUNT, UNKNOWN_REGION, only_symbol, references
 from checker.iac.to_snapshot import EXTERNAL
 from checker.iam.arn import ArnProblem, DbUserArn
-from checker.iam.documents import PolicyDoc, load_document, statements
+from checker.iam.documents import load_document, statements
 from checker.iam.grants import (
     INLINE_TYPE,
     MANAGED_TYPE,
     Database,
     Grant,
     GrantIndex,
+    PolicyGrants,
     accepts_iam,
     grant_connect_arn,
 )
@@ -206,22 +207,17 @@ def _rolled_up(
     per_policy = index.per_policy
     for key, group in passes.items():
         whole = per_policy.get(key)
-        if whole is not None and key not in detailed and whole.total == len(group) > 1:
+        if whole is not None and key not in detailed and whole.total == len(group):
             # every grant of the policy passed and says nothing more: the policy's entries
-            # as the index has them (the common case: a million grants on the bench)
-            grant = group[0].grant  # type: ignore[union-attr]
-            yield _summed_up(rule, grant.where, grant.policy, whole.entries, whole.labels)
+            # as the index has them (the common case: a million grants on the bench, and
+            # the one-grant policies of templates)
+            yield _summed_up(rule, group[0], whole)  # type: ignore[arg-type]
         else:
             yield _policy_pass(rule, group)
 
 
 def _policy_pass(rule: _GrantRule, group: list[Verdict]) -> Finding:
     first = group[0]
-    if len(group) == 1 and type(first) is _Pass and not first.extra:
-        # one grant, passed plainly (most policies of a template)
-        grant = first.grant
-        alone = {"grants": [grant.base_evidence], "attached_to": list(grant.policy.attached_to)}
-        return rule.passed(grant.where, first.message, alone)
     if type(first) is _Pass:
         resource, message = first.grant.where, first.message
         attached: Any = list(first.grant.policy.attached_to)
@@ -254,16 +250,15 @@ def _policy_pass(rule: _GrantRule, group: list[Verdict]) -> Finding:
     return rule.passed(resource, message, evidence)
 
 
-def _summed_up(
-    rule: _GrantRule,
-    resource: Resource,
-    policy: PolicyDoc,
-    entries: list[dict[str, Any]],
-    labels: list[str],
-) -> Finding:
-    """The pass of a policy all of whose grants passed with nothing more to say."""
-    evidence = {"grants": entries, "attached_to": list(policy.attached_to)}
-    return rule.passed(resource, _passes_message(rule, resource, len(entries), labels), evidence)
+def _summed_up(rule: _GrantRule, first: _Pass, whole: PolicyGrants) -> Finding:
+    """The pass of a policy all of whose grants passed with nothing more to say: one grant's
+    own message, or the count and statements of several."""
+    grant = first.grant
+    evidence = {"grants": whole.entries, "attached_to": list(grant.policy.attached_to)}
+    if whole.total == 1:
+        return rule.passed(grant.where, first.message, evidence)
+    message = _passes_message(rule, grant.where, whole.total, whole.labels)
+    return rule.passed(grant.where, message, evidence)
 
 
 def _passes_message(rule: _GrantRule, resource: Resource, count: int, labels: list[str]) -> str:
