@@ -76,6 +76,21 @@ def check_example(*extra: str) -> tuple[int, str]:
     return proc.returncode, proc.stdout
 
 
+def assert_example_reproducible(tmp_path: Path, fmt: str) -> bytes:
+    """The example's report in ``fmt`` written to two files and to standard output, asserted
+    to be the same bytes each time (exit 1: it has failures); the bytes."""
+    outputs = []
+    for name in ("a", "b"):
+        out = tmp_path / f"{name}.{fmt}"
+        code, stdout = check_example("--format", fmt, "--output", str(out))
+        assert code == 1 and stdout == ""
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    _, stdout = check_example("--format", fmt)
+    assert stdout.encode() == outputs[0]  # --output writes what stdout gets
+    return outputs[0]
+
+
 @pytest.fixture(scope="module")
 def json_report() -> dict[str, Any]:
     """The example's JSON report (it has failures: exit 1)."""

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from conftest import ROOT, check_example, run_cli
+from conftest import ROOT, assert_example_reproducible, check_example, run_cli
 
 from checker import controls
 from checker.docs import rule_page
@@ -192,15 +192,7 @@ def test_sarif_all_adds_passes_and_not_applicable(json_report: dict[str, Any]) -
 
 def test_sarif_and_junit_are_byte_identical_across_runs(tmp_path: Path) -> None:
     for fmt in ("sarif", "junit"):
-        outputs = []
-        for name in ("a", "b"):
-            out = tmp_path / f"{name}.{fmt}"
-            code, stdout = _check("--format", fmt, "--output", str(out))
-            assert code == 1 and stdout == ""
-            outputs.append(out.read_bytes())
-        assert outputs[0] == outputs[1]
-        _, stdout = _check("--format", fmt)
-        assert stdout.encode() == outputs[0]  # --output writes what stdout gets
+        assert_example_reproducible(tmp_path, fmt)
     assert not list(tmp_path.glob(".rdsiam-*"))
 
 

@@ -153,18 +153,17 @@ def test_a_failing_worker_leaves_the_matrix_to_the_process(
     assert there == here
 
 
-def test_no_worker_for_small_accounts_or_with_threads(snap: Snapshot) -> None:
+def test_no_worker_for_small_accounts_or_with_threads(
+    snap: Snapshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, small = rendered(snap, access_text=True)  # 200 grants: under ACCESS_WORKER_GRANTS
     assert small.access is not None and small.access_text is None
+    monkeypatch.setattr(engine, "ACCESS_WORKER_GRANTS", 1)
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        engine.ACCESS_WORKER_GRANTS, saved = 1, engine.ACCESS_WORKER_GRANTS
-        try:
-            _, threaded = rendered(snap, access_text=True)
-        finally:
-            engine.ACCESS_WORKER_GRANTS = saved
+        _, threaded = rendered(snap, access_text=True)
     finally:
         stop.set()
         other.join()
